@@ -1,0 +1,232 @@
+"""Load one landing partition (one entity, one ``dt=`` day) into the raw layer.
+
+Every landing line ends in exactly one place (CONTRACT §5): its raw table, or
+``audit.quarantine`` with file, line number, raw text and reason. Why not
+``read_json``: its ``ignore_errors`` drops a bad line silently and says
+nothing of which line it was, and the contract wants every rejected line with
+its number. So Python streams the files (plain or gzip) line by line, in
+batches, into a DuckDB table of raw text, and DuckDB does all the parsing and
+validation in SQL (``json_valid``, ``json_type``, the rules of
+``lib/landing.py``). Memory stays flat: one batch of lines at a time.
+
+A partition is replaced atomically: delete that ``dt`` from the raw table,
+the quarantine and the load counts, insert the new rows, in one transaction.
+Loading the same day twice therefore never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dagster_project.lib.identity import normalise_phone
+from dagster_project.lib.landing import Entity
+from dagster_project.lib.settings import AUDIT_SCHEMA, LOAD_BATCH_LINES, QUARANTINE_RAW_LINE_MAX_CHARS, RAW_SCHEMA
+
+_LINE_SCHEMA = pa.schema(
+    [
+        ("file_path", pa.string()),
+        ("line_number", pa.int64()),
+        ("raw_line", pa.string()),
+        ("pre_reason", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    source: str
+    entity: str
+    dt: str
+    files: int
+    lines_read: int
+    rows_loaded: int
+    rows_quarantined: int
+
+    @property
+    def quarantine_share(self) -> float:
+        return self.rows_quarantined / self.lines_read if self.lines_read else 0.0
+
+
+def landing_files(folder: Path) -> list[Path]:
+    """The partition's ``*.jsonl`` and ``*.jsonl.gz`` files in a stable order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith((".jsonl", ".jsonl.gz")))
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
+    """Yield (line number, text, reason or None) for each line of a file, never raising on bad bytes.
+
+    A line that is not UTF-8 is kept (bytes escaped) with its reason; a file
+    that cannot be read to its end (truncated gzip, I/O error) yields one
+    final pseudo-line saying so, after every line read before the error.
+    """
+    opener = gzip.open if path.name.endswith(".gz") else open
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):  # noqa: B007 - number is used after the loop
+                raw = raw.rstrip(b"\r\n")
+                try:
+                    yield number, raw.decode("utf-8"), None
+                except UnicodeDecodeError as exc:
+                    yield number, raw.decode("utf-8", "backslashreplace"), f"bad_encoding: not UTF-8 ({exc.reason})"
+    except (OSError, EOFError, zlib.error) as exc:
+        yield number + 1, "", f"unreadable_file: {type(exc).__name__}: {exc}"
+
+
+def _batches(files: list[Path]) -> Iterator[pa.Table]:
+    cols: tuple[list, list, list, list] = ([], [], [], [])
+    for path in files:
+        name = str(path)
+        for number, text, reason in _iter_lines(path):
+            for col, value in zip(cols, (name, number, text, reason), strict=True):
+                col.append(value)
+            if len(cols[0]) >= LOAD_BATCH_LINES:
+                yield pa.Table.from_arrays([pa.array(c) for c in cols], schema=_LINE_SCHEMA)
+                cols = ([], [], [], [])
+    if cols[0]:
+        yield pa.Table.from_arrays([pa.array(c) for c in cols], schema=_LINE_SCHEMA)
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection, entities: tuple[Entity, ...]) -> None:
+    """Create the raw and audit tables if they do not exist (idempotent)."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+    con.execute(
+        f"""create table if not exists {AUDIT_SCHEMA}.quarantine (
+            source varchar not null, entity varchar not null, dt date not null,
+            file_path varchar not null, line_number bigint not null, raw_line varchar,
+            reason varchar not null, reason_code varchar not null, quarantined_at timestamp not null)"""
+    )
+    con.execute(
+        f"""create table if not exists {AUDIT_SCHEMA}.load_counts (
+            source varchar not null, entity varchar not null, dt date not null,
+            files integer not null, lines_read bigint not null, rows_loaded bigint not null,
+            rows_quarantined bigint not null, loaded_at timestamp not null,
+            primary key (source, entity, dt))"""
+    )
+    for e in entities:
+        derived = "".join(f", {col} varchar" for col in e.derived)
+        con.execute(
+            f"""create table if not exists {e.raw_table} (
+                record_id varchar not null, record json not null{derived},
+                _dt date not null, _file_path varchar not null, _line_number bigint not null,
+                _loaded_at timestamp not null)"""
+        )
+
+
+def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.create_function(
+            "journey_e164", normalise_phone, ["VARCHAR", "VARCHAR"], "VARCHAR", null_handling="special"
+        )
+    except (duckdb.CatalogException, duckdb.NotImplementedException):
+        pass  # already registered on this connection
+
+
+def _reason_sql(e: Entity) -> str:
+    whens = "\n".join(f"when {r.bad_when} then {r.reason}" for r in e.rules)
+    return f"""case
+        when pre_reason is not null then pre_reason
+        when trim(raw_line) = '' then 'bad_json: empty line'
+        when not json_valid(raw_line) then 'bad_json: ' || left(raw_line, 60)
+        when json_type(j) <> 'OBJECT' then 'bad_json: a line must hold one JSON object, got ' || lower(json_type(j))
+        {whens}
+        end"""
+
+
+def load_partition(
+    con: duckdb.DuckDBPyConnection,
+    e: Entity,
+    landing: Path,
+    dt: str,
+    *,
+    business_start: date = date(2015, 1, 1),
+    future_tolerance_minutes: int = 60,
+    loaded_at: datetime | None = None,
+) -> LoadResult:
+    """Replace partition ``dt`` of ``e`` in the warehouse with what the landing zone holds now."""
+    day = date.fromisoformat(dt)
+    loaded_at = loaded_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    files = landing_files(e.folder(landing, dt))
+    _register_udfs(con)
+    ensure_schemas(con, (e,))
+
+    con.execute(
+        "create or replace temp table _journey_lines "
+        "(file_path varchar, line_number bigint, raw_line varchar, pre_reason varchar)"
+    )
+    for batch in _batches(files):
+        con.register("_journey_batch", batch)
+        con.execute("insert into _journey_lines select * from _journey_batch")
+        con.unregister("_journey_batch")
+
+    dt_end = datetime.combine(day + timedelta(days=1), datetime.min.time()) + timedelta(
+        minutes=future_tolerance_minutes
+    )
+    con.execute(
+        f"""create or replace temp table _journey_checked as
+        with lines as (
+            select *, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j,
+                   ?::timestamptz as dt_end, ?::timestamptz as business_start
+            from _journey_lines
+        )
+        select file_path, line_number, raw_line, j, {_reason_sql(e)} as reason from lines""",
+        [dt_end.isoformat() + "+00:00", business_start.isoformat() + "T00:00:00+00:00"],
+    )
+    derived_cols = "".join(f", {col}" for col in e.derived)
+    derived_sql = "".join(f", {sql}" for sql in e.derived.values())
+    params = {"source": e.source, "entity": e.name, "dt": dt}
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {e.raw_table} where _dt = $dt", {"dt": dt})
+        con.execute(
+            f"delete from {AUDIT_SCHEMA}.quarantine where source = $source and entity = $entity and dt = $dt", params
+        )
+        con.execute(
+            f"delete from {AUDIT_SCHEMA}.load_counts where source = $source and entity = $entity and dt = $dt",
+            params,
+        )
+        con.execute(
+            f"""insert into {e.raw_table} (record_id, record{derived_cols}, _dt, _file_path, _line_number, _loaded_at)
+            select json_extract_string(j, '{e.id_path}'), j{derived_sql}, $dt, file_path, line_number, $loaded_at
+            from _journey_checked where reason is null order by file_path, line_number""",
+            {"dt": dt, "loaded_at": loaded_at},
+        )
+        con.execute(
+            f"""insert into {AUDIT_SCHEMA}.quarantine
+            select $source, $entity, $dt, file_path, line_number,
+                   left(raw_line, {QUARANTINE_RAW_LINE_MAX_CHARS}), reason, split_part(reason, ':', 1), $loaded_at
+            from _journey_checked where reason is not null order by file_path, line_number""",
+            params | {"loaded_at": loaded_at},
+        )
+        counts = con.execute(
+            "select count(*), count(*) filter (where reason is null), count(*) filter (where reason is not null) "
+            "from _journey_checked"
+        ).fetchone()
+        assert counts is not None
+        lines_read, loaded, quarantined = (int(c) for c in counts)
+        con.execute(
+            f"insert into {AUDIT_SCHEMA}.load_counts values ($source, $entity, $dt, $files, $read, $loaded, "
+            "$quarantined, $loaded_at)",
+            params
+            | {"files": len(files), "read": lines_read, "loaded": loaded, "quarantined": quarantined,
+               "loaded_at": loaded_at},
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _journey_checked")
+        con.execute("drop table if exists _journey_lines")
+    return LoadResult(e.source, e.name, dt, len(files), lines_read, loaded, quarantined)

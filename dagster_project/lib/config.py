@@ -1,0 +1,216 @@
+"""Typed, validated view of ``orchestration.yaml``.
+
+The file is data (crons, dates, thresholds, metric parameters); this module is
+the only place that reads it. Validation happens once, at load time, so that a
+typo in a key or a wrong type is a clear error naming the key instead of a
+surprise three assets into a nightly run. Environment variables override the
+paths (``JOURNEY_LANDING``, ``JOURNEY_WAREHOUSE``); secrets never live here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dagster_project.lib.settings import PROJECT_ROOT
+
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "orchestration.yaml"
+TICKET_CHANNELS = ("EMAIL", "CHAT", "FORM", "PHONE", "MARKETPLACE", "SOCIAL")
+
+
+class ConfigError(ValueError):
+    """``orchestration.yaml`` is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'UTC' or 'Europe/Warsaw')") from exc
+    return value
+
+
+class PathsConfig(_Strict):
+    landing: Path = Path("data/landing")
+    warehouse: Path = Path("warehouse/journey.duckdb")
+
+
+class PartitionsConfig(_Strict):
+    start_date: date = date(2025, 1, 1)
+    late_data_lookback_days: int = Field(default=7, ge=0, le=365)
+
+
+class ReportingConfig(_Strict):
+    timezone: str = "UTC"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    enabled: bool = True
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not is_valid_cron_string(value):
+            raise ValueError(f"{value!r} is not a valid cron expression (five fields, e.g. '0 2 * * *')")
+        return value
+
+
+class RetriesConfig(_Strict):
+    max_retries: int = Field(default=2, ge=0, le=10)
+    delay_seconds: float = Field(default=30, ge=0)
+    backoff: Literal["linear", "exponential"] = "exponential"
+
+
+class MetricsConfig(_Strict):
+    """Metric parameters of CONTRACT §4, with the contract's defaults."""
+
+    cart_abandonment_window_hours: float = Field(default=24, gt=0)
+    cart_recovery_days: int = Field(default=7, ge=0)
+    service_level_seconds: int = Field(default=20, gt=0)
+    first_call_resolution_days: int = Field(default=7, gt=0)
+    churn_inactivity_days: int = Field(default=90, gt=0)
+    ltv_horizon_days: int = Field(default=365, gt=0)
+    sla_first_response_hours: dict[str, float] = Field(
+        default_factory=lambda: {"CHAT": 0.083, "SOCIAL": 1, "EMAIL": 24, "MARKETPLACE": 24, "FORM": 24, "PHONE": 1}
+    )
+    sla_category_first_response_hours: dict[str, float] = Field(default_factory=lambda: {"RETURN_REQUEST": 48})
+
+    @field_validator("sla_first_response_hours")
+    @classmethod
+    def _every_channel(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(TICKET_CHANNELS))
+        missing = sorted(set(TICKET_CHANNELS) - set(value))
+        if unknown:
+            raise ValueError(f"unknown ticket channel(s) {unknown}; channels are {list(TICKET_CHANNELS)}")
+        if missing:
+            raise ValueError(f"missing a target for channel(s) {missing}")
+        if any(v <= 0 for v in value.values()):
+            raise ValueError("SLA targets must be positive hours")
+        return value
+
+
+class QualityConfig(_Strict):
+    future_tolerance_minutes: int = Field(default=60, ge=0)
+    business_start_date: date = date(2015, 1, 1)
+    quarantine_threshold: dict[str, float] = Field(default_factory=lambda: {"default": 0.05})
+    volume_anomaly_band: float = Field(default=0.5, gt=0)
+    severities: dict[str, Literal["WARN", "ERROR"]] = Field(default_factory=dict)
+
+    @field_validator("quarantine_threshold")
+    @classmethod
+    def _thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        if "default" not in value:
+            raise ValueError("needs a 'default' share (per-source keys crm/calls/cart_events/reviews are optional)")
+        allowed = {"default", "crm", "calls", "cart_events", "reviews"}
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; allowed keys are {sorted(allowed)}")
+        if any(not 0 <= v <= 1 for v in value.values()):
+            raise ValueError("thresholds are shares in [0, 1]")
+        return value
+
+    def threshold_for(self, source: str) -> float:
+        return self.quarantine_threshold.get(source, self.quarantine_threshold["default"])
+
+
+class JourneyConfig(_Strict):
+    paths: PathsConfig = PathsConfig()
+    partitions: PartitionsConfig = PartitionsConfig()
+    reporting: ReportingConfig = ReportingConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    retries: RetriesConfig = RetriesConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    quality: QualityConfig = QualityConfig()
+
+    @property
+    def landing_path(self) -> Path:
+        return _resolve(Path(os.environ.get("JOURNEY_LANDING") or self.paths.landing))
+
+    @property
+    def warehouse_path(self) -> Path:
+        return _resolve(Path(os.environ.get("JOURNEY_WAREHOUSE") or self.paths.warehouse))
+
+    def dbt_vars(self, as_of: date | None = None) -> dict[str, Any]:
+        """The variables every dbt invocation receives (see dbt_project.yml for their defaults)."""
+        m = self.metrics
+        out: dict[str, Any] = {
+            "reporting_timezone": self.reporting.timezone,
+            "reporting_currency": self.reporting.currency,
+            "cart_abandonment_window_hours": m.cart_abandonment_window_hours,
+            "cart_recovery_days": m.cart_recovery_days,
+            "service_level_seconds": m.service_level_seconds,
+            "first_call_resolution_days": m.first_call_resolution_days,
+            "churn_inactivity_days": m.churn_inactivity_days,
+            "sla_first_response_hours": m.sla_first_response_hours,
+            "sla_category_first_response_hours": m.sla_category_first_response_hours,
+        }
+        if as_of is not None:
+            out["as_of"] = as_of.isoformat()
+        return out
+
+
+def _resolve(path: Path) -> Path:
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; README.md lists every key)"
+        lines.append(f"  - {key}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: dict[str, Any] | None, source: Path = DEFAULT_CONFIG_PATH) -> JourneyConfig:
+    """Validate an already-parsed YAML mapping; ``source`` only names the file in errors."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections, got {type(raw).__name__}")
+    try:
+        return JourneyConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc)) from None
+
+
+def load_config(path: Path | str | None = None) -> JourneyConfig:
+    """Read and validate ``orchestration.yaml`` (``JOURNEY_CONFIG`` or the project's own by default)."""
+    path = Path(path or os.environ.get("JOURNEY_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(raw, path)
+
+
+@lru_cache(maxsize=1)
+def get_config() -> JourneyConfig:
+    """The process-wide configuration, loaded once."""
+    return load_config()
