@@ -1,0 +1,17 @@
+"""Dagster entry point: merges the small Definitions each domain builds. Nothing else lives here."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.extract import definitions as extract
+from dagster_project.lib.environment import resources_for
+from dagster_project.orchestration import definitions as orchestration
+from dagster_project.transform import definitions as transform
+
+defs = dg.Definitions.merge(
+    extract.build_definitions(),
+    transform.build_definitions(),
+    orchestration.build_definitions(),
+    dg.Definitions(resources=resources_for(), executor=dg.in_process_executor),
+)

@@ -1,0 +1,20 @@
+"""The extract domain's Definitions: raw assets per landing entity and their job."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.extract.assets import build_extract_assets
+
+EXTRACT_JOB_NAME = "extract_landing"
+
+
+def build_definitions() -> dg.Definitions:
+    assets = build_extract_assets()
+    job = dg.define_asset_job(
+        EXTRACT_JOB_NAME,
+        selection=dg.AssetSelection.assets(*assets),
+        description="Load a range of dt= days of every landing entity into the raw layer.",
+        partitions_def=assets[0].partitions_def,
+    )
+    return dg.Definitions(assets=assets, jobs=[job])

@@ -1,0 +1,77 @@
+"""dbt glue shared by every domain: the project handle, the translator, the manifest.
+
+The translator derives everything from the dbt project itself, never from
+model names: a source ``crm.contacts`` is the extract asset ``raw/crm/contacts``,
+and a model's group is its folder path (``models/staging/crm`` -> ``staging_crm``,
+``models/marts/cx`` -> ``marts_cx``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+
+from dagster_project.lib.environment import dbt_target
+from dagster_project.lib.settings import DBT_PROJECT_DIR
+
+_DBT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target())
+
+
+def _newest_input_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _DBT_INPUTS:
+        path = project_dir / name
+        files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_input_mtime(Path(project.project_dir))
+
+
+def ensure_manifest(project: DbtProject | None = None) -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than the dbt sources.
+
+    Dagster builds the asset graph from ``target/manifest.json``; a stale one would
+    show yesterday's models. Parsing takes a few seconds and is skipped when fresh.
+    """
+    project = project or dbt_project()
+    if manifest_is_stale(project):
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        DbtCliResource(project_dir=project).cli(["parse", "--quiet"], raise_on_error=True).wait()
+    return project.manifest_path
+
+
+class JourneyDbtTranslator(DagsterDbtTranslator):
+    """Sources map onto extract assets; groups follow the dbt folder layout."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            schema = dbt_resource_props.get("schema", "raw")
+            if schema == "raw":
+                return dg.AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            return dg.AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        # fqn = [project, layer, (subfolder...), model name]
+        folders = fqn[1:-1]
+        return "_".join(folders) if folders else "dbt"

@@ -1,0 +1,210 @@
+"""Launch the project's Dagster jobs in this process and summarise what happened.
+
+Used by the ``journey`` command. A run is two Dagster runs, recorded in the
+instance like any UI launch: the extract job over the range of ``dt=`` days
+(one single-run backfill), then the build job (dbt build with its tests as
+asset checks, then the Python marts). The summary is read back from the
+warehouse: rows per mart, lines quarantined per source, checks by outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dagster_project.lib.config import JourneyConfig
+from dagster_project.lib.landing import partitions_present
+
+
+class RunnerError(Exception):
+    """The run cannot start (nothing to load, a date outside the partitions, ...)."""
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    asset: str
+    check: str
+    passed: bool
+    severity: str
+    detail: str = ""
+
+
+@dataclass
+class Outcome:
+    landing: Path
+    warehouse: Path
+    first_dt: str
+    last_dt: str
+    as_of: str | None = None
+    failures: list[str] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+    quarantine: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (lines, quarantined)
+
+    @property
+    def failed_blocking_checks(self) -> list[CheckRow]:
+        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.failures and not self.failed_blocking_checks
+
+    def report(self) -> str:
+        lines = [
+            f"journey: landing {self.landing}",
+            f"         warehouse {self.warehouse}",
+            f"         partitions {self.first_dt} .. {self.last_dt}, as_of {self.as_of or '-'}",
+            "",
+            "Lines per source (read / quarantined):",
+        ]
+        for source, (read, quarantined) in sorted(self.quarantine.items()):
+            share = quarantined / read if read else 0.0
+            lines.append(f"  {source:<12} {read:>12,} {quarantined:>10,}  ({share:.2%})")
+        if self.mart_rows:
+            lines += ["", "Rows per mart:"]
+            lines += [f"  {name:<32} {rows:>12,}" for name, rows in sorted(self.mart_rows.items())]
+        passed = sum(c.passed for c in self.checks)
+        warned = sum(not c.passed and c.severity != "ERROR" for c in self.checks)
+        failed = len(self.failed_blocking_checks)
+        lines += ["", f"Checks: {passed} passed, {warned} warned, {failed} failed"]
+        for c in self.checks:
+            if not c.passed:
+                tag = "FAIL" if c.severity == "ERROR" else "WARN"
+                lines.append(f"  {tag} {c.asset} :: {c.check}{(' - ' + c.detail) if c.detail else ''}")
+        for failure in self.failures:
+            lines.append(f"Run failed: {failure}")
+        lines.append("Result: " + ("success" if self.succeeded else "FAILED"))
+        return "\n".join(lines)
+
+
+def _run_config(verbose: bool, ops: dict[str, Any] | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "ERROR"}}}}
+    if ops:
+        config["ops"] = ops
+    return config
+
+
+def _failures(result: Any) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            text = event.step_failure_data.error.message.strip().splitlines()
+            messages.append(f"{event.step_key}: {text[0] if text else 'failed'}")
+    if not messages and not result.success:
+        messages.append("the run failed (see the Dagster UI for its logs)")
+    return messages
+
+
+def _checks(result: Any) -> list[CheckRow]:
+    rows = []
+    for evaluation in result.get_asset_check_evaluations():
+        meta = evaluation.metadata or {}
+        detail = ""
+        for key in ("failing_rows", "failing_count", "dagster_dbt/failed_row_count"):
+            if key in meta:
+                detail = f"{meta[key].value} failing rows"
+                break
+        rows.append(
+            CheckRow(
+                asset=evaluation.asset_key.to_user_string(),
+                check=evaluation.check_name,
+                passed=evaluation.passed,
+                severity=evaluation.severity.value,
+                detail=detail,
+            )
+        )
+    return rows
+
+
+def _read_summary(outcome: Outcome) -> None:
+    import duckdb
+
+    if not outcome.warehouse.exists():
+        return
+    con = duckdb.connect(str(outcome.warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        for (name,) in tables:
+            outcome.mart_rows[name] = int(con.execute(f'select count(*) from marts."{name}"').fetchone()[0])
+        has_counts = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'load_counts'"
+        ).fetchone()[0]
+        if has_counts:
+            for source, read, quarantined in con.execute(
+                "select source, sum(lines_read), sum(rows_quarantined) from audit.load_counts "
+                "where dt between ? and ? group by source",
+                [outcome.first_dt, outcome.last_dt],
+            ).fetchall():
+                outcome.quarantine[source] = (int(read), int(quarantined))
+    finally:
+        con.close()
+
+
+def _execute(first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool) -> Outcome:
+    from dagster import DagsterInstance
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from dagster_project.lib.dbt import ensure_manifest
+
+    ensure_manifest()
+    from dagster_project.definitions import defs
+    from dagster_project.extract.definitions import EXTRACT_JOB_NAME
+    from dagster_project.orchestration.definitions import BUILD_JOB_NAME
+
+    instance = DagsterInstance.get()
+    extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
+        instance=instance,
+        run_config=_run_config(verbose),
+        tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt},
+        raise_on_error=False,
+    )
+    outcome.failures += _failures(extract)
+    outcome.checks += _checks(extract)
+    if extract.success:
+        ops = {"journey_dbt": {"config": {"as_of": as_of.isoformat() if as_of else None}}}
+        build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
+            instance=instance, run_config=_run_config(verbose, ops), raise_on_error=False
+        )
+        outcome.failures += _failures(build)
+        outcome.checks += _checks(build)
+    _read_summary(outcome)
+    return outcome
+
+
+def _check_range(config: JourneyConfig, first: str) -> None:
+    start = config.partitions.start_date.isoformat()
+    if first < start:
+        raise RunnerError(
+            f"the landing zone has dt={first}, before partitions.start_date {start} in orchestration.yaml; "
+            "move the start date back or pass --config with an earlier one"
+        )
+
+
+def run_all(config: JourneyConfig, as_of: date | None = None, verbose: bool = False) -> Outcome:
+    """Load every ``dt=`` partition present (up to ``as_of``) and build everything downstream."""
+    landing = config.landing_path
+    if not landing.is_dir():
+        raise RunnerError(
+            f"landing zone {landing} does not exist (create one with `journey generate --out {landing}`)"
+        )
+    dts = [dt for dt in partitions_present(landing) if as_of is None or dt <= as_of.isoformat()]
+    if not dts:
+        raise RunnerError(f"no dt= folders under {landing}" + (f" on or before {as_of}" if as_of else ""))
+    _check_range(config, dts[0])
+    as_of = as_of or date.fromisoformat(dts[-1])
+    outcome = Outcome(landing, config.warehouse_path, dts[0], dts[-1], as_of.isoformat())
+    return _execute(dts[0], dts[-1], as_of, outcome, verbose)
+
+
+def backfill(
+    config: JourneyConfig, start: date, end: date, as_of: date | None = None, verbose: bool = False
+) -> Outcome:
+    """Reload the days ``start``..``end`` (a missing folder loads as an empty day) and rebuild downstream."""
+    _check_range(config, start.isoformat())
+    outcome = Outcome(config.landing_path, config.warehouse_path, start.isoformat(), end.isoformat(),
+                      as_of.isoformat() if as_of else None)
+    return _execute(start.isoformat(), end.isoformat(), as_of, outcome, verbose)

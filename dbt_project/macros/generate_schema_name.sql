@@ -1,0 +1,5 @@
+{#- Use the folder's schema name as is (raw, staging, intermediate, marts):
+    BI tools read `marts`, not `main_marts`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

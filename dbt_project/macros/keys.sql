@@ -1,0 +1,38 @@
+{#- Hash of personal data as it may appear in marts (CONTRACT §2): lower-case hex SHA-256. -#}
+{% macro sha256(expression) -%}
+    {{ return(adapter.dispatch('sha256', 'journey')(expression)) }}
+{%- endmacro %}
+{% macro default__sha256(expression) -%}
+    sha256(cast({{ expression }} as {{ dbt.type_string() }}))
+{%- endmacro %}
+{% macro spark__sha256(expression) -%}
+    sha2(cast({{ expression }} as string), 256)
+{%- endmacro %}
+
+{#- A deterministic key from several columns (what dbt_utils.generate_surrogate_key does;
+    written here because package hubs are out of reach). -#}
+{% macro surrogate_key(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '_null_')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    md5({{ dbt.concat(parts) }})
+{%- endmacro %}
+
+{#- Keep the newest row per key: the CDC rule of CONTRACT §1 ("latest updatedAt wins";
+    ties go to the later export, then the later line). -#}
+{% macro latest_per_key(relation, key, order_by) -%}
+    select * from (
+        select
+            ranked_source.*,
+            row_number() over (partition by {{ key }} order by {{ order_by }}) as _version_rank
+        from {{ relation }} as ranked_source
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
+{#- Safe division: null when the denominator is zero (a rate of nothing is unknown, not 0). -#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0))
+{%- endmacro %}

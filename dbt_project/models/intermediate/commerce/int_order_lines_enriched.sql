@@ -1,0 +1,29 @@
+-- One row per line item of a counted order, with its product category and customer:
+-- the basis of repeat, cross-sell and upsell (CONTRACT §4).
+with lines as (
+    select * from {{ ref('stg_crm__order_line_items') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_converted') }}
+    where is_counted
+),
+
+products as (
+    select * from {{ ref('stg_crm__products') }}
+)
+
+select
+    lines.line_item_id,
+    lines.order_id,
+    orders.customer_id,
+    orders.ordered_at,
+    orders.order_date,
+    coalesce(lines.product_id, products_by_sku.product_id) as product_id,
+    coalesce(products.category, products_by_sku.category, 'unknown') as category,
+    lines.unit_price * orders.fx_rate as unit_price,
+    lines.quantity
+from lines
+inner join orders on lines.order_id = orders.order_id
+left join products on lines.product_id = products.product_id
+left join products as products_by_sku on lines.product_id is null and lines.sku = products_by_sku.sku

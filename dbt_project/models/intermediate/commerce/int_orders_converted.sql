@@ -1,0 +1,77 @@
+-- One row per CRM order as of `as_of`, tied to its contact, with the contract's revenue rules
+-- (CONTRACT §4): an order counts unless cancelled (or deleted); its net revenue is
+-- total - refund, converted to the reporting currency at the rate of the order's month.
+-- A currency without a rate gives a null rate, which a data test turns into a failure.
+with orders as (
+    select * from {{ ref('stg_crm__orders') }}
+    where created_at < {{ as_of_end() }}
+),
+
+versions as (
+    select * from {{ ref('stg_crm__order_versions') }}
+),
+
+customers as (
+    select customer_id from {{ ref('int_customers_resolvable') }}
+),
+
+rates as (
+    select * from {{ ref('fx_rates_monthly') }}
+),
+
+reporting_rates as (
+    select month_start, eur_per_unit as reporting_eur_per_unit
+    from rates
+    where currency_code = '{{ var("reporting_currency") }}'
+),
+
+first_refunds as (
+    select order_id, min(updated_at) as refunded_at
+    from versions
+    where refund_amount > 0
+    group by order_id
+),
+
+converted as (
+    select
+        orders.order_id,
+        customers.customer_id,
+        orders.external_order_id,
+        orders.source_store,
+        orders.currency_code,
+        orders.created_at as ordered_at,
+        {{ reporting_date('orders.created_at') }} as order_date,
+        first_refunds.refunded_at,
+        orders.fulfillment_status,
+        (orders.fulfillment_status = 'cancelled' or orders.is_archived) as is_cancelled,
+        orders.total_amount,
+        orders.refund_amount,
+        rates.eur_per_unit / reporting_rates.reporting_eur_per_unit as fx_rate
+    from orders
+    left join customers on orders.contact_id = customers.customer_id
+    left join first_refunds on orders.order_id = first_refunds.order_id
+    left join rates
+        on orders.currency_code = rates.currency_code
+        and rates.month_start = cast({{ dbt.date_trunc('month', 'orders.created_at') }} as date)
+    left join reporting_rates
+        on reporting_rates.month_start = cast({{ dbt.date_trunc('month', 'orders.created_at') }} as date)
+)
+
+select
+    order_id,
+    customer_id,
+    external_order_id,
+    source_store,
+    currency_code,
+    ordered_at,
+    order_date,
+    refunded_at,
+    fulfillment_status,
+    is_cancelled,
+    not is_cancelled as is_counted,
+    fx_rate,
+    total_amount * fx_rate as gross_revenue,
+    least(refund_amount, total_amount) * fx_rate as refund_revenue,
+    case when is_cancelled then 0 else (total_amount - least(refund_amount, total_amount)) * fx_rate end
+        as net_revenue
+from converted

@@ -1,0 +1,15 @@
+-- One row per call with the contact whose phone (E.164) matches the caller's number (CONTRACT §2).
+with calls as (
+    select * from {{ ref('stg_calls__calls') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_resolvable') }}
+    where phone_key is not null
+)
+
+select
+    calls.*,
+    customers.customer_id
+from calls
+left join customers on calls.caller_phone_e164 = customers.phone_key

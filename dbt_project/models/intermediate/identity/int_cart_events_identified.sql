@@ -1,0 +1,66 @@
+-- One row per Segment track event with the CRM contact it belongs to (CONTRACT §2):
+-- its own userId; else the userId of another event of the same anonymousId (the
+-- visitor logged in before or after); else its context.traits.email; else an email
+-- given on another event of the same anonymousId. Only live (not erased) contacts match.
+with events as (
+    select * from {{ ref('stg_cart_events__tracks') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_resolvable') }}
+),
+
+device_users as (
+    -- the most recent logged-in user of each device
+    select anonymous_id, user_id
+    from (
+        select
+            events.anonymous_id,
+            events.user_id,
+            row_number() over (
+                partition by events.anonymous_id order by events.occurred_at desc, events.message_id desc
+            ) as recency_rank
+        from events
+        inner join customers on events.user_id = customers.customer_id
+        where events.anonymous_id is not null
+    ) as ranked
+    where recency_rank = 1
+),
+
+device_emails as (
+    select anonymous_id, traits_email
+    from (
+        select
+            events.anonymous_id,
+            events.traits_email,
+            row_number() over (
+                partition by events.anonymous_id order by events.occurred_at desc, events.message_id desc
+            ) as recency_rank
+        from events
+        inner join customers on events.traits_email = customers.email_key
+        where events.anonymous_id is not null
+    ) as ranked
+    where recency_rank = 1
+),
+
+identified as (
+    select
+        events.*,
+        coalesce(own_user.customer_id, device_user.customer_id, own_email.customer_id, device_email.customer_id)
+            as customer_id,
+        case
+            when own_user.customer_id is not null then 'user_id'
+            when device_user.customer_id is not null then 'anonymous_id'
+            when own_email.customer_id is not null then 'email'
+            when device_email.customer_id is not null then 'anonymous_id_email'
+        end as identified_by
+    from events
+    left join customers as own_user on events.user_id = own_user.customer_id
+    left join device_users on events.anonymous_id = device_users.anonymous_id
+    left join customers as device_user on device_users.user_id = device_user.customer_id
+    left join customers as own_email on events.traits_email = own_email.email_key
+    left join device_emails on events.anonymous_id = device_emails.anonymous_id
+    left join customers as device_email on device_emails.traits_email = device_email.email_key
+)
+
+select * from identified

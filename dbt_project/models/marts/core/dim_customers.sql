@@ -1,0 +1,41 @@
+-- One row per live CRM contact (erased contacts vanish). No personal data: the email is
+-- carried only as the SHA-256 of its normalised form (lower-cased, trimmed), the phone
+-- as the SHA-256 of its E.164 form. Lifetime figures count orders that count (not
+-- cancelled) and net revenue in the reporting currency, up to the end of `as_of`.
+with contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+    where not is_archived
+        and created_at < {{ as_of_end() }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_converted') }}
+    where is_counted and customer_id is not null
+),
+
+order_totals as (
+    select
+        customer_id,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at,
+        count(*) as lifetime_orders,
+        sum(net_revenue) as lifetime_revenue
+    from orders
+    group by customer_id
+)
+
+select
+    contacts.contact_id as customer_id,
+    {{ sha256('contacts.email') }} as email_sha256,
+    {{ sha256('contacts.phone_e164') }} as phone_sha256,
+    contacts.country,
+    coalesce(contacts.segment, 'unknown') as segment,
+    contacts.language,
+    contacts.lifecycle_stage,
+    contacts.created_at as signed_up_at,
+    order_totals.first_order_at,
+    order_totals.last_order_at,
+    coalesce(order_totals.lifetime_orders, 0) as lifetime_orders,
+    coalesce(order_totals.lifetime_revenue, 0) as lifetime_revenue
+from contacts
+left join order_totals on contacts.contact_id = order_totals.customer_id

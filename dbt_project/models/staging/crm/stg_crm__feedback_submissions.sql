@@ -1,0 +1,45 @@
+-- One row per HubSpot feedback submission (latest version as of `as_of`). The vendor's
+-- hs_response_group is kept only for comparison: categories are recomputed downstream.
+-- hs_content (free text) stays in the raw layer.
+with source as (
+    select * from {{ source('crm', 'feedback_submissions') }}
+    where _dt <= {{ as_of_date() }}
+),
+
+parsed as (
+    select
+        record_id as submission_id,
+        {{ json_text('record', '$.properties.hs_contact_id') }} as contact_id,
+        {{ json_text('record', '$.properties.hs_ticket_id') }} as ticket_id,
+        upper({{ json_text('record', '$.properties.hs_survey_type') }}) as survey_type,
+        {{ json_text('record', '$.properties.hs_survey_name') }} as survey_name,
+        upper({{ json_text('record', '$.properties.hs_survey_channel') }}) as survey_channel,
+        cast(cast({{ json_text('record', '$.properties.hs_value') }} as {{ dbt.type_float() }}) as {{ dbt.type_int() }})
+            as score,
+        upper({{ json_text('record', '$.properties.hs_response_group') }}) as vendor_response_group,
+        {{ iso_to_utc(json_text('record', '$.properties.hs_submission_timestamp')) }} as submitted_at,
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        _dt,
+        _file_path,
+        _line_number
+    from source
+),
+
+latest as (
+    {{ latest_per_key('parsed', 'submission_id', 'updated_at desc, _dt desc, _file_path desc, _line_number desc') }}
+)
+
+select
+    submission_id,
+    contact_id,
+    ticket_id,
+    survey_type,
+    survey_name,
+    survey_channel,
+    score,
+    vendor_response_group,
+    submitted_at,
+    updated_at,
+    is_archived
+from latest

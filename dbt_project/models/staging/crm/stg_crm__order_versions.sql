@@ -1,0 +1,56 @@
+-- One row per distinct version (order id x updatedAt) of a HubSpot order, as of `as_of`.
+-- Unchanged re-sends collapse here. Kept because refunds and cancellations are
+-- later versions: their moment is the first version that shows them.
+with source as (
+    select * from {{ source('crm', 'orders') }}
+    where _dt <= {{ as_of_date() }}
+),
+
+parsed as (
+    select
+        record_id as order_id,
+        {{ json_text('record', '$.associations.contacts.results[0].id') }} as contact_id,
+        {{ json_text('record', '$.properties.hs_order_name') }} as order_name,
+        {{ json_text('record', '$.properties.hs_external_order_id') }} as external_order_id,
+        upper({{ json_text('record', '$.properties.hs_currency_code') }}) as currency_code,
+        cast(coalesce({{ json_text('record', '$.properties.hs_subtotal_price') }}, '0') as {{ dbt.type_numeric() }})
+            as subtotal_amount,
+        cast(coalesce({{ json_text('record', '$.properties.hs_shipping_cost') }}, '0') as {{ dbt.type_numeric() }})
+            as shipping_amount,
+        cast({{ json_text('record', '$.properties.hs_total_price') }} as {{ dbt.type_numeric() }}) as total_amount,
+        cast(coalesce({{ json_text('record', '$.properties.hs_refund_amount') }}, '0') as {{ dbt.type_numeric() }})
+            as refund_amount,
+        lower({{ json_text('record', '$.properties.hs_fulfillment_status') }}) as fulfillment_status,
+        lower({{ json_text('record', '$.properties.hs_source_store') }}) as source_store,
+        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        record,
+        _dt,
+        _file_path,
+        _line_number
+    from source
+),
+
+versions as (
+    {{ latest_per_key('parsed', 'order_id, updated_at', '_dt desc, _file_path desc, _line_number desc') }}
+)
+
+select
+    order_id,
+    updated_at,
+    row_number() over (partition by order_id order by updated_at desc) = 1 as is_latest_version,
+    contact_id,
+    order_name,
+    external_order_id,
+    currency_code,
+    subtotal_amount,
+    shipping_amount,
+    total_amount,
+    refund_amount,
+    fulfillment_status,
+    source_store,
+    created_at,
+    is_archived,
+    record
+from versions

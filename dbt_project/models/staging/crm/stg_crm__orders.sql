@@ -1,0 +1,22 @@
+-- One row per HubSpot order: its latest version as of `as_of`.
+with versions as (
+    select * from {{ ref('stg_crm__order_versions') }}
+)
+
+select
+    order_id,
+    contact_id,
+    order_name,
+    external_order_id,
+    currency_code,
+    subtotal_amount,
+    shipping_amount,
+    total_amount,
+    refund_amount,
+    fulfillment_status,
+    source_store,
+    created_at,
+    updated_at,
+    is_archived
+from versions
+where is_latest_version
