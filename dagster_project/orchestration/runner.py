@@ -9,10 +9,13 @@ warehouse: rows per mart, lines quarantined per source, checks by outcome.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.landing import partitions_present
@@ -42,6 +45,7 @@ class Outcome:
     checks: list[CheckRow] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     quarantine: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (lines, quarantined)
+    log_path: Path | None = None
 
     @property
     def failed_blocking_checks(self) -> list[CheckRow]:
@@ -75,6 +79,8 @@ class Outcome:
                 lines.append(f"  {tag} {c.asset} :: {c.check}{(' - ' + c.detail) if c.detail else ''}")
         for failure in self.failures:
             lines.append(f"Run failed: {failure}")
+        if self.log_path:
+            lines.append(f"dbt log: {self.log_path}")
         lines.append("Result: " + ("success" if self.succeeded else "FAILED"))
         return "\n".join(lines)
 
@@ -123,7 +129,12 @@ def _read_summary(outcome: Outcome) -> None:
 
     if not outcome.warehouse.exists():
         return
-    con = duckdb.connect(str(outcome.warehouse), read_only=True)
+    gc.collect()  # close any connection a failed step left unreferenced
+    try:
+        con = duckdb.connect(str(outcome.warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        outcome.failures.append(f"could not read the summary from {outcome.warehouse}: {exc}")
+        return
     try:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
@@ -146,16 +157,40 @@ def _read_summary(outcome: Outcome) -> None:
 
 def _execute(first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool) -> Outcome:
     from dagster import DagsterInstance
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from dagster_project.lib.dbt import ensure_manifest
 
     ensure_manifest()
     from dagster_project.definitions import defs
+
+    instance = DagsterInstance.get()
+    log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    outcome.log_path = log_path
+    with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not verbose):
+        _execute_jobs(defs, instance, first_dt, last_dt, as_of, outcome, verbose)
+    _read_summary(outcome)
+    return outcome
+
+
+@contextmanager
+def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
+    """dbt's console output goes to the run log file unless --verbose (Dagster keeps it too)."""
+    if not enabled:
+        yield
+        return
+    with redirect_stdout(log):
+        yield
+
+
+def _execute_jobs(
+    defs: Any, instance: Any, first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool
+) -> None:
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
 
-    instance = DagsterInstance.get()
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
         run_config=_run_config(verbose),
@@ -171,8 +206,6 @@ def _execute(first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, 
         )
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
-    _read_summary(outcome)
-    return outcome
 
 
 def _check_range(config: JourneyConfig, first: str) -> None:

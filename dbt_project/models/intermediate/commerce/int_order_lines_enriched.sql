@@ -21,7 +21,7 @@ select
     orders.order_date,
     coalesce(lines.product_id, products_by_sku.product_id) as product_id,
     coalesce(products.category, products_by_sku.category, 'unknown') as category,
-    lines.unit_price * orders.fx_rate as unit_price,
+    cast(lines.unit_price * orders.fx_rate as {{ dbt.type_numeric() }}) as unit_price,
     lines.quantity
 from lines
 inner join orders on lines.order_id = orders.order_id

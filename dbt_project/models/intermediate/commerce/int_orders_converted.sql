@@ -70,8 +70,10 @@ select
     is_cancelled,
     not is_cancelled as is_counted,
     fx_rate,
-    total_amount * fx_rate as gross_revenue,
-    least(refund_amount, total_amount) * fx_rate as refund_revenue,
-    case when is_cancelled then 0 else (total_amount - least(refund_amount, total_amount)) * fx_rate end
-        as net_revenue
+    cast(total_amount * fx_rate as {{ dbt.type_numeric() }}) as gross_revenue,
+    cast(least(refund_amount, total_amount) * fx_rate as {{ dbt.type_numeric() }}) as refund_revenue,
+    cast(
+        case when is_cancelled then 0 else (total_amount - least(refund_amount, total_amount)) * fx_rate end
+        as {{ dbt.type_numeric() }}
+    ) as net_revenue
 from converted

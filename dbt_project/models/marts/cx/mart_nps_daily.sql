@@ -37,8 +37,8 @@ select
     passives,
     detractors,
     100.0 * (promoters - detractors) / responses as nps,
-    1.96 * 100.0 * sqrt(
+    round(1.96 * 100.0 * sqrt(
         (promoter_share + detractor_share - (promoter_share - detractor_share) * (promoter_share - detractor_share))
         / responses
-    ) as nps_margin_of_error
+    ), 4) as nps_margin_of_error
 from shares
