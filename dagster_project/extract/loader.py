@@ -158,6 +158,25 @@ def load_partition(
     day = date.fromisoformat(dt)
     loaded_at = loaded_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     files = landing_files(e.folder(landing, dt))
+    # Work on a cursor of our own: a clean connection state (the caller may hold an
+    # unfinished result) and temp tables and UDFs that cannot clash with the caller's.
+    cur = con.cursor()
+    try:
+        return _load(cur, e, files, dt, day, business_start, future_tolerance_minutes, loaded_at)
+    finally:
+        cur.close()
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    e: Entity,
+    files: list[Path],
+    dt: str,
+    day: date,
+    business_start: date,
+    future_tolerance_minutes: int,
+    loaded_at: datetime,
+) -> LoadResult:
     _register_udfs(con)
     ensure_schemas(con, (e,))
 

@@ -1,0 +1,38 @@
+"""Shared fixtures: an isolated Dagster home, a fresh dbt manifest, and a way to run `journey`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))  # landing_builder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DO_NOT_TRACK"] = "1"
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    from dagster_project.lib.dbt import ensure_manifest
+
+    ensure_manifest()
+
+
+def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run the installed `journey` command in a subprocess (a fresh Dagster process, as a user would)."""
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )

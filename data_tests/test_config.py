@@ -1,0 +1,58 @@
+"""orchestration.yaml is validated at load time with errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.config import ConfigError, load_config, parse_config
+
+
+def test_project_config_loads_with_contract_defaults() -> None:
+    config = load_config()
+    m = config.metrics
+    assert (m.cart_abandonment_window_hours, m.cart_recovery_days, m.service_level_seconds) == (24, 7, 20)
+    assert (m.first_call_resolution_days, m.churn_inactivity_days) == (7, 90)
+    assert m.sla_first_response_hours == {
+        "CHAT": 0.083, "SOCIAL": 1, "EMAIL": 24, "MARKETPLACE": 24, "FORM": 24, "PHONE": 1
+    }
+    assert m.sla_category_first_response_hours == {"RETURN_REQUEST": 48}
+    assert config.reporting.currency == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ({"metrics": {"cart_window_hours": 3}}, "metrics.cart_window_hours: unknown key"),
+        ({"schedule": {"cron": "every night"}}, "schedule.cron"),
+        ({"metrics": {"churn_inactivity_days": "ninety"}}, "metrics.churn_inactivity_days"),
+        ({"reporting": {"timezone": "Mars/Olympus"}}, "reporting.timezone"),
+        ({"metrics": {"sla_first_response_hours": {"FAX": 1}}}, "unknown ticket channel"),
+        ({"quality": {"quarantine_threshold": {"default": 2}}}, "quality.quarantine_threshold"),
+        ({"reporting": {"currency": "euro"}}, "reporting.currency"),
+        (["not", "a", "mapping"], "must be a mapping"),
+    ],
+)
+def test_invalid_config_names_the_key(raw: object, fragment: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)  # type: ignore[arg-type]
+    assert fragment in str(error.value)
+
+
+def test_unreadable_and_invalid_yaml_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("metrics: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_dbt_vars_carry_parameters_and_as_of() -> None:
+    from datetime import date
+
+    dbt_vars = load_config().dbt_vars(date(2025, 3, 2))
+    assert dbt_vars["as_of"] == "2025-03-02"
+    assert dbt_vars["cart_abandonment_window_hours"] == 24
+    assert dbt_vars["sla_first_response_hours"]["CHAT"] == 0.083

@@ -1,0 +1,45 @@
+"""The Dagster Definitions load and the asset graph is what the design says (guards against drift)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.lib.landing import ENTITIES
+
+
+def _graph():
+    from dagster_project.definitions import defs
+
+    return defs, defs.get_repository_def().asset_graph
+
+
+def test_every_landing_entity_is_a_daily_partitioned_extract_asset() -> None:
+    _, graph = _graph()
+    for e in ENTITIES:
+        node = graph.get(dg.AssetKey(["raw", e.source, e.name]))
+        assert node.group_name == f"raw_{e.source}"
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
+
+
+def test_dbt_models_sit_downstream_of_their_extract_assets() -> None:
+    _, graph = _graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_crm__contacts"]))
+    assert dg.AssetKey(["raw", "crm", "contacts"]) in staging.parent_keys
+    assert staging.group_name == "staging_crm"
+    journey = graph.get(dg.AssetKey(["marts", "fct_customer_journey"]))
+    assert journey.group_name == "marts_core"
+    assert graph.get(dg.AssetKey(["marts", "mart_nps_daily"])).group_name == "marts_cx"
+    assert graph.get(dg.AssetKey(["intermediate", "int_cart_events_identified"])).group_name == (
+        "intermediate_identity"
+    )
+    upstream = graph.upstream_key_iterator(dg.AssetKey(["marts", "fct_customer_journey"]))
+    assert dg.AssetKey(["intermediate", "int_calls_measured"]) in set(upstream)
+
+
+def test_dbt_tests_are_asset_checks_and_jobs_exist() -> None:
+    defs, graph = _graph()
+    check_keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("marts/fct_customer_journey", "unique_fct_customer_journey_journey_event_id") in check_keys
+    assert ("marts/dim_customers", "unique_dim_customers_customer_id") in check_keys
+    assert defs.resolve_job_def("extract_landing") is not None
+    assert defs.resolve_job_def("build_warehouse") is not None
