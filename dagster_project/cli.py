@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def prepare_environment(args: argparse.Namespace) -> None:
     """Point config, paths and the Dagster instance where the options say, before Dagster loads."""
-    for option, variable in (("config", "JOURNEY_CONFIG"), ("landing", "JOURNEY_LANDING"), ("warehouse", "JOURNEY_WAREHOUSE")):
+    overrides = (("config", "JOURNEY_CONFIG"), ("landing", "JOURNEY_LANDING"), ("warehouse", "JOURNEY_WAREHOUSE"))
+    for option, variable in overrides:
         value = getattr(args, option, None)
         if value is not None:
             os.environ[variable] = str(Path(value).resolve())
@@ -159,7 +160,8 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
     ensure_manifest()
     dagster = Path(sys.executable).parent / "dagster"
-    os.execv(str(dagster), [str(dagster), "dev", "-m", "dagster_project.definitions", "-h", args.host, "-p", str(args.port)])
+    argv = [str(dagster), "dev", "-m", "dagster_project.definitions", "-h", args.host, "-p", str(args.port)]
+    os.execv(str(dagster), argv)
     return EXIT_OK  # not reached
 
 

@@ -19,7 +19,18 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import run_journey
-from landing_builder import LandingBuilder, call, contact, order, owner, product, review, survey, ticket, track
+from landing_builder import (
+    LandingBuilder,
+    call,
+    contact,
+    order,
+    owner,
+    product,
+    review,
+    survey,
+    ticket,
+    track,
+)
 
 D1, D2 = "2025-03-01", "2025-03-02"
 PERSONAL = ["Ana@Example.com", "ana@example.com", "bo@example.com", "Petrova", "501 234 567", "+48501234567",

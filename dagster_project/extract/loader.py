@@ -16,6 +16,7 @@ Loading the same day twice therefore never duplicates anything.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import zlib
 from collections.abc import Iterator
@@ -28,7 +29,12 @@ import pyarrow as pa
 
 from dagster_project.lib.identity import normalise_phone
 from dagster_project.lib.landing import Entity
-from dagster_project.lib.settings import AUDIT_SCHEMA, LOAD_BATCH_LINES, QUARANTINE_RAW_LINE_MAX_CHARS, RAW_SCHEMA
+from dagster_project.lib.settings import (
+    AUDIT_SCHEMA,
+    LOAD_BATCH_LINES,
+    QUARANTINE_RAW_LINE_MAX_CHARS,
+    RAW_SCHEMA,
+)
 
 _LINE_SCHEMA = pa.schema(
     [
@@ -125,12 +131,11 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection, entities: tuple[Entity, ...])
 
 
 def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
-    try:
+    # already registered on this connection: nothing to do
+    with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):
         con.create_function(
             "journey_e164", normalise_phone, ["VARCHAR", "VARCHAR"], "VARCHAR", null_handling="special"
         )
-    except (duckdb.CatalogException, duckdb.NotImplementedException):
-        pass  # already registered on this connection
 
 
 def _reason_sql(e: Entity) -> str:

@@ -10,8 +10,9 @@ assets. Local and CI use an embedded DuckDB file.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -47,6 +48,29 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+    def newest_loaded_dt(self) -> date | None:
+        """The newest ``dt`` that delivered at least one file: the contract's default ``as_of``."""
+        if not Path(self.path).exists():
+            return None
+        with self.connect(read_only=True) as con:
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'audit' and table_name = 'load_counts'"
+            ).fetchone()
+            if not exists or not exists[0]:
+                return None
+            row = con.execute("select max(dt) from audit.load_counts where files > 0").fetchone()
+        return row[0] if row else None
+
+    def resolve_as_of(self, configured: str | None) -> date:
+        """``as_of`` from run config (YYYY-MM-DD), else the newest loaded day; fails when nothing is loaded."""
+        if configured:
+            return date.fromisoformat(configured)
+        newest = self.newest_loaded_dt()
+        if newest is None:
+            raise dg.Failure("Nothing has been loaded yet: materialize the raw extract assets first.")
+        return newest
 
 
 class LandingResource(dg.ConfigurableResource):

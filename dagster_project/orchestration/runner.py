@@ -200,7 +200,8 @@ def _execute_jobs(
     outcome.failures += _failures(extract)
     outcome.checks += _checks(extract)
     if extract.success:
-        ops = {"journey_dbt": {"config": {"as_of": as_of.isoformat() if as_of else None}}}
+        as_of_config = {"config": {"as_of": as_of.isoformat() if as_of else None}}
+        ops = {"journey_dbt": as_of_config, "marts__mart_customer_ltv": as_of_config}
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
             instance=instance, run_config=_run_config(verbose, ops), raise_on_error=False
         )

@@ -8,7 +8,6 @@ the same validated config as the Python assets.
 
 import json
 import os
-from datetime import date
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -21,19 +20,6 @@ DBT_PROJECT = dbt_project()
 
 class DbtBuildConfig(dg.Config):
     as_of: str | None = None  # YYYY-MM-DD; default: the newest dt= day loaded
-
-
-def newest_loaded_dt(warehouse: WarehouseResource) -> date | None:
-    """The newest ``dt`` that delivered at least one file (the contract's default ``as_of``)."""
-    with warehouse.connect() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'audit' "
-            "and table_name = 'load_counts'"
-        ).fetchone()
-        if not exists or not exists[0]:
-            return None
-        row = con.execute("select max(dt) from audit.load_counts where files > 0").fetchone()
-    return row[0] if row else None
 
 
 @dbt_assets(
@@ -50,9 +36,7 @@ def journey_dbt(
     config: DbtBuildConfig,
 ):
     """Build and test the dbt models selected for this run."""
-    as_of = date.fromisoformat(config.as_of) if config.as_of else newest_loaded_dt(warehouse)
-    if as_of is None:
-        raise dg.Failure("Nothing has been loaded yet: materialize the raw extract assets first.")
+    as_of = warehouse.resolve_as_of(config.as_of)
     context.log.info(f"dbt build with as_of={as_of}")
     os.environ["JOURNEY_WAREHOUSE"] = warehouse.path
     dbt_vars = settings.config().dbt_vars(as_of)

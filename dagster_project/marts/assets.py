@@ -1,0 +1,85 @@
+"""Python marts: predictive customer lifetime value (BG/NBD + Gamma-Gamma) as ``marts.mart_customer_ltv``.
+
+The heavy lifting stays in DuckDB: counted orders are summarised per customer
+in SQL (``ltv.summarise_orders_sql``) and only that one-row-per-customer frame
+comes into pandas for the fit. If the data cannot support a fit (too few repeat
+buyers, e.g. a brand-new shop), the historical columns are still written and
+the predictive ones are null, with the reason in the asset's metadata.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
+from dagster_project.marts import ltv
+
+LTV_TABLE = "marts.mart_customer_ltv"
+# The contract names the 365-day columns; the horizon is fixed to match them.
+CONTRACT_HORIZON_DAYS = 365
+_COUNTED_ORDERS = (
+    "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
+    "where is_counted and customer_id is not null)"
+)
+
+
+class LtvConfig(dg.Config):
+    as_of: str | None = None  # YYYY-MM-DD; default: the newest dt= day loaded
+
+
+def build_ltv_frame(summary: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Fit both models on ``summary`` and return the mart rows plus metadata (parameters or the reason)."""
+    frame = summary[["customer_id", "first_order_at", "last_order_at", "orders", "historical_revenue",
+                     "avg_order_value", "frequency", "recency", "T"]].copy()
+    frame = frame.rename(columns={"frequency": "repeat_purchase_days", "recency": "recency_days",
+                                  "T": "tenure_days"})
+    for column in ("first_order_at", "last_order_at"):  # the warehouse keeps naive UTC timestamps
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    frame.insert(1, "as_of_date", pd.Timestamp(as_of).date())
+    meta: dict[str, object] = {"customers": len(frame)}
+    try:
+        bg = ltv.fit_bgnbd(summary)
+        gg = ltv.fit_gamma_gamma(summary)
+        predicted = ltv.predict(summary, bg, gg, horizon_days=CONTRACT_HORIZON_DAYS)
+    except ltv.LtvFitError as exc:
+        for column in ("probability_alive", "expected_purchases_365d", "predicted_clv_365d"):
+            frame[column] = float("nan")
+        meta["fit"] = f"skipped: {exc}"
+        return frame, meta
+    frame["probability_alive"] = predicted["probability_alive"].to_numpy()
+    frame["expected_purchases_365d"] = predicted["expected_purchases_365d"].to_numpy()
+    frame["predicted_clv_365d"] = predicted["predicted_clv_365d"].to_numpy()
+    meta |= {"fit": "ok", "bgnbd_r": bg.r, "bgnbd_alpha_days": bg.alpha, "bgnbd_a": bg.a, "bgnbd_b": bg.b,
+             "gamma_gamma_p": gg.p, "gamma_gamma_q": gg.q, "gamma_gamma_v": gg.v}
+    return frame, meta
+
+
+@dg.asset(
+    key=dg.AssetKey(["marts", "mart_customer_ltv"]),
+    group_name="marts_commerce",
+    deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
+    kinds={"python", "duckdb"},
+    metadata={"dagster/table_name": LTV_TABLE},
+)
+def mart_customer_ltv(
+    context: dg.AssetExecutionContext,
+    config: LtvConfig,
+    warehouse: WarehouseResource,
+    settings: JourneySettingsResource,
+) -> dg.MaterializeResult:
+    """One row per customer with at least one counted order: historical value to date (net revenue,
+    reporting currency) and BG/NBD + Gamma-Gamma predictions for the next 365 days
+    (probability_alive, expected_purchases_365d, predicted_clv_365d), fitted on all customers as of
+    `as_of`. Predictions are null, with the reason in this asset's metadata, when the data cannot
+    support a fit (fewer than 10 repeat buyers)."""
+    as_of = warehouse.resolve_as_of(config.as_of)
+    with warehouse.connect() as con:
+        summary = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, as_of)
+        frame, meta = build_ltv_frame(summary, as_of.isoformat())
+        if meta["fit"] != "ok":
+            context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")
+        con.register("ltv_frame", frame)
+        con.execute("create schema if not exists marts")
+        con.execute(f"create or replace table {LTV_TABLE} as select * from ltv_frame order by customer_id")
+        con.unregister("ltv_frame")
+    return dg.MaterializeResult(metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)})
