@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_journey
+import yaml
+from conftest import ROOT, run_journey
 from landing_builder import (
     LandingBuilder,
     call,
@@ -66,16 +67,26 @@ def build_scenario(root: Path) -> Path:
     return b.write()
 
 
+def lenient_config(path: Path, threshold: float = 0.5) -> Path:
+    """The project's config with a higher quarantine threshold: a two-line partition with one
+    deliberately bad line is 50 % quarantined, which the default 5 % would (rightly) block."""
+    config = yaml.safe_load((ROOT / "orchestration.yaml").read_text())
+    config["quality"]["quarantine_threshold"] = {"default": threshold}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("e2e")
     landing = build_scenario(root / "landing")
     db = root / "warehouse.duckdb"
-    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db))
+    config = str(lenient_config(root / "orchestration.yaml", threshold=1.0))
+    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config", config)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Result: success" in result.stdout
     # a second run over the same landing zone must change nothing
-    again = run_journey("run", "--landing", str(landing), "--warehouse", str(db))
+    again = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config", config)
     assert again.returncode == 0, again.stdout + again.stderr
     return db
 
@@ -151,3 +162,20 @@ def test_no_personal_data_in_marts(warehouse: Path) -> None:
                     assert value is None or secret.lower() not in value.lower(), (table, column, value)
     finally:
         con.close()
+
+
+def test_a_source_over_the_quarantine_threshold_blocks_only_its_downstream(tmp_path: Path) -> None:
+    landing = build_scenario(tmp_path / "landing")
+    bad = landing / "reviews" / "reviews" / f"dt={D2}" / "part-0002.jsonl"
+    bad.write_text("{not json\n" * 3)  # reviews: 3 of 4 lines quarantined on D2
+    db = tmp_path / "warehouse.duckdb"
+    config = str(lenient_config(tmp_path / "orchestration.yaml", threshold=0.5))
+    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config", config)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL raw/reviews/reviews :: quarantine_share" in result.stdout
+    assert "Blocked: raw/reviews/reviews" in result.stdout
+    assert "Result: FAILED" in result.stdout
+    built = {name for (name,) in _rows(db, "select table_name from information_schema.tables "
+                                           "where table_schema in ('marts', 'staging', 'intermediate')")}
+    assert "stg_reviews__reviews" not in built and "fct_customer_journey" not in built  # downstream of reviews
+    assert {"dim_customers", "mart_nps_daily", "int_calls_measured"} <= built  # the rest was built

@@ -16,6 +16,39 @@ from dagster_project.extract.loader import load_partition
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
 from dagster_project.lib.landing import ENTITIES, Entity
 from dagster_project.lib.partitions import daily_partitions
+from dagster_project.quality import checks
+
+_CHECK_DESCRIPTIONS = {
+    "gx_suite": "Great Expectations suite of the entity (data_tests/gx/) on each loaded partition.",
+    "quarantine_share": "Share of landing lines quarantined per partition under quality.quarantine_threshold.",
+    "row_volume": "Rows loaded per partition within quality.volume_anomaly_band of the trailing 7-day mean.",
+}
+
+
+def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    # gx_suite and quarantine_share block downstream assets when they fail at ERROR severity.
+    return [
+        dg.AssetCheckSpec(name, asset=key, description=_CHECK_DESCRIPTIONS[name], blocking=name != "row_volume")
+        for name in checks.CHECK_NAMES
+    ]
+
+
+def _to_result(key: dg.AssetKey, e: Entity, outcome: checks.CheckOutcome, overrides: dict[str, str]):
+    severity = checks.severity_for(outcome.name, e, overrides, outcome.severity)
+    metadata = {
+        "failing_count": outcome.failing_count,
+        "expectation": dg.MetadataValue.text(outcome.description),
+    }
+    for name, value in outcome.metadata.items():
+        metadata[name] = dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity(severity),
+        metadata=metadata,
+        description=outcome.description,
+    )
 
 
 def extract_asset_key(e: Entity) -> dg.AssetKey:
@@ -36,13 +69,14 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             "quarantined. Re-running a day replaces it."
         ),
         metadata={"dagster/table_name": e.raw_table},
+        check_specs=_check_specs(extract_asset_key(e)),
     )
     def _extract(
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
         landing: LandingResource,
         settings: JourneySettingsResource,
-    ) -> dg.MaterializeResult:
+    ):
         quality = settings.config().quality
         dts = context.partition_keys
         results = []
@@ -62,9 +96,14 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                         "lines quarantined (see audit.quarantine)"
                     )
                 results.append(result)
+            outcomes = [
+                checks.gx_suite_check(con, e, dts, quality.business_start_date, quality.future_tolerance_minutes),
+                checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),
+                checks.row_volume_check(con, e, dts, quality.volume_anomaly_band),
+            ]
         lines = sum(r.lines_read for r in results)
         quarantined = sum(r.rows_quarantined for r in results)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "partitions": dg.MetadataValue.text(f"{dts[0]} .. {dts[-1]}" if dts else "none"),
                 "files": sum(r.files for r in results),
@@ -75,6 +114,8 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                 "dagster/row_count": sum(r.rows_loaded for r in results),
             }
         )
+        for outcome in outcomes:
+            yield _to_result(extract_asset_key(e), e, outcome, quality.severities)
 
     return _extract
 

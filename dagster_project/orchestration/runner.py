@@ -46,6 +46,7 @@ class Outcome:
     mart_rows: dict[str, int] = field(default_factory=dict)
     quarantine: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (lines, quarantined)
     log_path: Path | None = None
+    blocked: dict[str, list[str]] = field(default_factory=dict)  # raw asset -> downstream assets not built
 
     @property
     def failed_blocking_checks(self) -> list[CheckRow]:
@@ -77,6 +78,11 @@ class Outcome:
             if not c.passed:
                 tag = "FAIL" if c.severity == "ERROR" else "WARN"
                 lines.append(f"  {tag} {c.asset} :: {c.check}{(' - ' + c.detail) if c.detail else ''}")
+        for asset, skipped in sorted(self.blocked.items()):
+            lines.append(
+                f"Blocked: {asset} failed a blocking check; {len(skipped)} downstream assets were not built"
+                + (f" ({', '.join(skipped[:6])}{', ...' if len(skipped) > 6 else ''})" if skipped else "")
+            )
         for failure in self.failures:
             lines.append(f"Run failed: {failure}")
         if self.log_path:
@@ -92,13 +98,21 @@ def _run_config(verbose: bool, ops: dict[str, Any] | None = None) -> dict[str, A
     return config
 
 
-def _failures(result: Any) -> list[str]:
+_CHECK_FAILURE = "DagsterAssetCheckFailedError"
+
+
+def _failures(result: Any, include_check_failures: bool = True) -> list[str]:
+    """Step failures of a run. A step failed only by its own blocking checks is reported
+    through the checks, not here, unless ``include_check_failures``."""
     messages = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            text = event.step_failure_data.error.message.strip().splitlines()
+            error = event.step_failure_data.error
+            if not include_check_failures and error.cls_name == _CHECK_FAILURE:
+                continue
+            text = error.message.strip().splitlines()
             messages.append(f"{event.step_key}: {text[0] if text else 'failed'}")
-    if not messages and not result.success:
+    if not messages and not result.success and include_check_failures:
         messages.append("the run failed (see the Dagster UI for its logs)")
     return messages
 
@@ -191,19 +205,37 @@ def _execute_jobs(
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
 
+    import dagster as dg
+
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
         run_config=_run_config(verbose),
         tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt},
         raise_on_error=False,
     )
-    outcome.failures += _failures(extract)
-    outcome.checks += _checks(extract)
-    if extract.success:
+    outcome.failures += _failures(extract, include_check_failures=False)
+    extract_checks = _checks(extract)
+    outcome.checks += extract_checks
+    if not outcome.failures:
+        graph = defs.resolve_asset_graph()
+        build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
+        blocked = sorted({c.asset for c in extract_checks if not c.passed and c.severity == "ERROR"})
+        for asset in blocked:
+            selection = dg.AssetSelection.assets(dg.AssetKey.from_user_string(asset)).downstream(include_self=False)
+            downstream = set(selection.resolve(graph))
+            outcome.blocked[asset] = sorted(k.to_user_string() for k in downstream & build_keys)
+            build_keys -= downstream
+        if not build_keys:
+            return
         as_of_config = {"config": {"as_of": as_of.isoformat() if as_of else None}}
         ops = {"journey_dbt": as_of_config, "marts__mart_customer_ltv": as_of_config}
+        if "marts/mart_customer_ltv" not in {k.to_user_string() for k in build_keys}:
+            ops.pop("marts__mart_customer_ltv")
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
-            instance=instance, run_config=_run_config(verbose, ops), raise_on_error=False
+            instance=instance,
+            run_config=_run_config(verbose, ops),
+            raise_on_error=False,
+            asset_selection=sorted(build_keys, key=lambda k: k.to_user_string()),
         )
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)

@@ -1,0 +1,215 @@
+"""Data-quality checks of one run's raw partitions (CONTRACT §5), as pure functions over DuckDB.
+
+Three checks per landing entity, attached to its extract asset:
+
+- ``gx_suite``: the entity's Great Expectations suite (``data_tests/gx/<entity>.json``)
+  validated on the rows loaded for each partition, through GX's pandas datasource
+  (GX's SQL datasource returns wrong results on DuckDB). Only the columns the suite
+  names are pulled, and only for the run's partitions; none of them is personal data,
+  so samples of failing values can be shown.
+- ``quarantine_share``: the share of a partition's lines sent to the quarantine must
+  stay under ``quality.quarantine_threshold`` (per source).
+- ``row_volume``: a partition's loaded rows within ``quality.volume_anomaly_band`` of the
+  mean of the 7 partitions before it (a volume anomaly warns; it never blocks).
+
+Each returns a ``CheckOutcome``; the extract asset turns them into ``AssetCheckResult``s.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dagster_project.lib.landing import Entity
+from dagster_project.lib.settings import PROJECT_ROOT
+
+SUITES_DIR = PROJECT_ROOT / "data_tests" / "gx"
+CHECK_NAMES = ("gx_suite", "quarantine_share", "row_volume")
+DEFAULT_SEVERITY = {"gx_suite": "ERROR", "quarantine_share": "ERROR", "row_volume": "WARN"}
+VOLUME_HISTORY_DAYS = 7  # trailing window of the volume check (issue 5: "trailing 7-day mean")
+VOLUME_MIN_HISTORY = 3  # fewer earlier partitions than this: too little history to judge
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str  # severity to report if failed: ERROR or WARN
+    description: str
+    failing_count: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def load_suite(entity_key: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
+    path = suites_dir / f"{entity_key}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=UTC).timestamp())
+
+
+def _substitute(value: Any, params: dict[str, int]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        return params[value[1:]]
+    return value
+
+
+def _suite_frame_sql(suite: dict[str, Any], table: str) -> str:
+    columns = ", ".join(f"{sql} as {name}" for name, sql in suite["columns"].items())
+    return f"select {columns} from {table} where _dt = ?"
+
+
+def _gx_validate(frame: Any, expectations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate a pandas frame with GX 1.x; returns one plain dict per expectation."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    batch = (
+        context.data_sources.add_pandas("journey")
+        .add_dataframe_asset("partition")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name="partition")
+    for spec in expectations:
+        suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
+    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE})
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        outcomes.append(
+            {
+                "expectation": config.type,
+                "column": config.kwargs.get("column") or config.kwargs.get("column_list")
+                or [config.kwargs.get("column_A"), config.kwargs.get("column_B")],
+                "severity": (config.meta or {}).get("severity", "ERROR"),
+                "success": bool(item.success),
+                "unexpected_count": int(item.result.get("unexpected_count") or 0),
+                "sample": [str(v) for v in (item.result.get("partial_unexpected_list") or [])][:SAMPLE_SIZE],
+                "error": (item.exception_info or {}).get("exception_message") if not item.success else None,
+            }
+        )
+    return outcomes
+
+
+def gx_suite_check(
+    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], business_start: date, tolerance_minutes: int
+) -> CheckOutcome:
+    suite = load_suite(e.key)
+    failing: list[dict[str, Any]] = []
+    rows = 0
+    for dt in dts:
+        frame = con.execute(_suite_frame_sql(suite, e.raw_table), [dt]).df()
+        if frame.empty:
+            continue
+        rows += len(frame)
+        day_end = datetime.combine(date.fromisoformat(dt) + timedelta(days=1), datetime.min.time())
+        params = {
+            "dt_end_epoch": _epoch(day_end + timedelta(minutes=tolerance_minutes)),
+            "business_start_epoch": _epoch(datetime.combine(business_start, datetime.min.time())),
+        }
+        expectations = [
+            {**spec, "kwargs": {k: _substitute(v, params) for k, v in spec["kwargs"].items()}}
+            for spec in suite["expectations"]
+        ]
+        failing += [{"dt": dt, **o} for o in _gx_validate(frame, expectations) if not o["success"]]
+    blocking = [f for f in failing if f["severity"] == "ERROR"]
+    return CheckOutcome(
+        name="gx_suite",
+        passed=not failing,
+        severity="ERROR" if blocking else "WARN",
+        description=f"Great Expectations suite {e.key} ({len(suite['expectations'])} expectations) on each partition",
+        failing_count=sum(f["unexpected_count"] for f in failing),
+        metadata={
+            "rows_validated": rows,
+            "failed_expectations": failing,
+            "suite": str(SUITES_DIR / f"{e.key}.json"),
+        },
+    )
+
+
+def quarantine_share_check(
+    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], threshold: float
+) -> CheckOutcome:
+    per_dt = con.execute(
+        "select dt::varchar, lines_read, rows_quarantined from audit.load_counts "
+        "where source = ? and entity = ? and dt::varchar in (select unnest(?::varchar[])) order by dt",
+        [e.source, e.name, dts],
+    ).fetchall()
+    over = [
+        {"dt": dt, "lines_read": read, "rows_quarantined": q, "share": round(q / read, 4)}
+        for dt, read, q in per_dt
+        if read and q / read > threshold
+    ]
+    reasons = con.execute(
+        "select reason_code, count(*) as lines from audit.quarantine where source = ? and entity = ? "
+        "and dt::varchar in (select unnest(?::varchar[])) group by 1 order by 2 desc",
+        [e.source, e.name, dts],
+    ).fetchall()
+    sample = con.execute(
+        "select dt::varchar, file_path, line_number, reason_code from audit.quarantine "
+        "where source = ? and entity = ? and dt::varchar in (select unnest(?::varchar[])) "
+        "order by dt, file_path, line_number limit ?",
+        [e.source, e.name, dts, SAMPLE_SIZE],
+    ).fetchall()
+    return CheckOutcome(
+        name="quarantine_share",
+        passed=not over,
+        severity="ERROR",
+        description=f"share of landing lines quarantined per partition <= {threshold:.2%}",
+        failing_count=sum(o["rows_quarantined"] for o in over),
+        metadata={
+            "threshold": threshold,
+            "partitions_over_threshold": over,
+            "quarantined_by_reason": {code: n for code, n in reasons},
+            "sample": [
+                {"dt": dt, "file": path, "line": line, "reason_code": code} for dt, path, line, code in sample
+            ],
+        },
+    )
+
+
+def row_volume_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], band: float) -> CheckOutcome:
+    history = dict(
+        con.execute(
+            "select dt::varchar, rows_loaded from audit.load_counts where source = ? and entity = ? "
+            "and files > 0 order by dt",
+            [e.source, e.name],
+        ).fetchall()
+    )
+    ordered = sorted(history)
+    anomalies = []
+    for dt in dts:
+        if dt not in history:
+            continue
+        earlier = [history[d] for d in ordered if d < dt][-VOLUME_HISTORY_DAYS:]
+        if len(earlier) < VOLUME_MIN_HISTORY:
+            continue
+        mean = sum(earlier) / len(earlier)
+        if mean and abs(history[dt] - mean) > band * mean:
+            anomalies.append({"dt": dt, "rows_loaded": history[dt], "trailing_mean": round(mean, 1)})
+    return CheckOutcome(
+        name="row_volume",
+        passed=not anomalies,
+        severity="WARN",
+        description=f"rows loaded within ±{band:.0%} of the trailing {VOLUME_HISTORY_DAYS}-partition mean",
+        failing_count=len(anomalies),
+        metadata={"anomalies": anomalies},
+    )
+
+
+def severity_for(check: str, e: Entity, overrides: dict[str, str], outcome_severity: str) -> str:
+    """Configured severity (``quality.severities``): '<source>/<entity>:<check>' beats '<check>'."""
+    configured = overrides.get(f"{e.source}/{e.name}:{check}") or overrides.get(check)
+    return configured or outcome_severity

@@ -1,0 +1,136 @@
+"""Each data-quality check fails on a fixture built to break it and passes on clean data."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from landing_builder import LandingBuilder, call, review, survey, track
+
+from dagster_project.extract.loader import load_partition
+from dagster_project.lib.landing import entity
+from dagster_project.quality import checks
+
+DT = "2025-03-02"
+START = date(2015, 1, 1)
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def _load(con: duckdb.DuckDBPyConnection, root: Path, source: str, name: str, dts: list[str]) -> None:
+    for dt in dts:
+        load_partition(con, entity(source, name), root, dt)
+
+
+def test_gx_suite_passes_on_clean_calls(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    b = LandingBuilder(tmp_path)
+    for n in range(5):
+        b.add("calls", "calls", DT, call(n, "2025-03-02 10:00"))
+    b.write()
+    _load(con, tmp_path, "calls", "calls", [DT])
+    outcome = checks.gx_suite_check(con, entity("calls", "calls"), [DT], START, 60)
+    assert outcome.passed, outcome.metadata
+    assert outcome.metadata["rows_validated"] == 5
+
+
+def test_gx_suite_fails_when_call_timestamps_are_out_of_order(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    broken = call(2, "2025-03-02 10:00")
+    broken["answered_at"] = broken["started_at"] - 60  # answered before it started: loads, but is wrong
+    LandingBuilder(tmp_path).add("calls", "calls", DT, call(1, "2025-03-02 10:00")).add(
+        "calls", "calls", DT, broken
+    ).write()
+    _load(con, tmp_path, "calls", "calls", [DT])
+    outcome = checks.gx_suite_check(con, entity("calls", "calls"), [DT], START, 60)
+    assert not outcome.passed
+    assert outcome.severity == "ERROR"
+    failed = outcome.metadata["failed_expectations"]
+    assert {f["expectation"] for f in failed} == {"expect_column_pair_values_a_to_be_greater_than_b"}
+    assert failed[0]["unexpected_count"] == 1 and failed[0]["dt"] == DT
+
+
+def test_gx_suite_duplicate_ids_only_warn(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    b = LandingBuilder(tmp_path)
+    b.add("reviews", "reviews", DT, review("r1", "2025-03-02 07:00", stars=4))
+    b.add("reviews", "reviews", DT, review("r1", "2025-03-02 07:00", stars=4))  # re-delivered
+    b.write()
+    _load(con, tmp_path, "reviews", "reviews", [DT])
+    outcome = checks.gx_suite_check(con, entity("reviews", "reviews"), [DT], START, 60)
+    assert not outcome.passed
+    assert outcome.severity == "WARN"  # re-sends are expected; staging removes them
+
+
+def test_gx_suite_checks_survey_scales_per_type(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    b = LandingBuilder(tmp_path)
+    b.add("crm", "feedback_submissions", DT, survey("1", "1", "2025-03-02 10:00", kind="NPS", value="0"))
+    b.add("crm", "feedback_submissions", DT, survey("2", "1", "2025-03-02 10:00", kind="CES", value="7"))
+    b.write()
+    _load(con, tmp_path, "crm", "feedback_submissions", [DT])
+    assert checks.gx_suite_check(con, entity("crm", "feedback_submissions"), [DT], START, 60).passed
+    # corrupt a loaded row behind the loader's back: the suite is a second line of defence
+    con.execute("update raw.crm__feedback_submissions set record = replace(record::varchar, '\"7\"', '\"9\"')::json")
+    outcome = checks.gx_suite_check(con, entity("crm", "feedback_submissions"), [DT], START, 60)
+    assert not outcome.passed and outcome.severity == "ERROR"
+    assert outcome.metadata["failed_expectations"][0]["sample"] == ["9.0"]
+
+
+def test_quarantine_share_against_threshold(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    b = LandingBuilder(tmp_path)
+    for n in range(9):
+        b.add("reviews", "reviews", DT, review(f"r{n}", "2025-03-02 07:00", stars=5))
+    b.add("reviews", "reviews", DT, "{broken")
+    b.write()
+    _load(con, tmp_path, "reviews", "reviews", [DT])
+    e = entity("reviews", "reviews")
+    failing = checks.quarantine_share_check(con, e, [DT], threshold=0.05)  # 1 of 10 = 10 % > 5 %
+    assert not failing.passed and failing.failing_count == 1
+    assert failing.metadata["partitions_over_threshold"] == [
+        {"dt": DT, "lines_read": 10, "rows_quarantined": 1, "share": 0.1}
+    ]
+    assert failing.metadata["quarantined_by_reason"] == {"bad_json": 1}
+    assert "raw_line" not in failing.metadata["sample"][0]  # no raw text (it may hold personal data)
+    assert checks.quarantine_share_check(con, e, [DT], threshold=0.10).passed  # exactly at the threshold
+
+
+def test_row_volume_warns_on_an_anomaly(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    b = LandingBuilder(tmp_path)
+    days = [f"2025-03-0{d}" for d in range(1, 6)]
+    for i, dt in enumerate(days):
+        count = 10 if i < 4 else 30  # the fifth day triples
+        for n in range(count):
+            b.add("cart_events", "tracks", dt, track(f"m{dt}{n}", "Product Viewed", f"{dt}T10:00:00+00:00"))
+    b.write()
+    _load(con, tmp_path, "cart_events", "tracks", days)
+    e = entity("cart_events", "tracks")
+    outcome = checks.row_volume_check(con, e, [days[-1]], band=0.5)
+    assert not outcome.passed and outcome.severity == "WARN"
+    assert outcome.metadata["anomalies"] == [{"dt": days[-1], "rows_loaded": 30, "trailing_mean": 10.0}]
+    assert checks.row_volume_check(con, e, [days[3]], band=0.5).passed  # 10 vs mean 10
+    assert checks.row_volume_check(con, e, [days[1]], band=0.5).passed  # too little history to judge
+
+
+def test_configured_severity_overrides_the_default() -> None:
+    e = entity("calls", "calls")
+    assert checks.severity_for("row_volume", e, {}, "WARN") == "WARN"
+    assert checks.severity_for("row_volume", e, {"row_volume": "ERROR"}, "WARN") == "ERROR"
+    assert checks.severity_for("row_volume", e, {"row_volume": "ERROR", "calls/calls:row_volume": "WARN"}, "WARN") == (
+        "WARN"
+    )
+
+
+def test_every_entity_has_a_suite_whose_columns_exist(con: duckdb.DuckDBPyConnection) -> None:
+    from dagster_project.extract.loader import ensure_schemas
+    from dagster_project.lib.landing import ENTITIES
+
+    ensure_schemas(con, ENTITIES)
+    for e in ENTITIES:
+        suite = checks.load_suite(e.key)
+        frame = con.execute(checks._suite_frame_sql(suite, e.raw_table), [DT]).df()
+        used = {spec["kwargs"].get("column") for spec in suite["expectations"]} - {None}
+        assert used <= set(frame.columns), e.key
