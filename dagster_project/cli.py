@@ -20,7 +20,7 @@ from pathlib import Path
 from dagster_project.lib.settings import PROJECT_ROOT
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+_DEFAULT_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
 class UsageError(Exception):
@@ -106,7 +106,9 @@ def prepare_environment(args: argparse.Namespace) -> None:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(_DAGSTER_YAML)
+        project_yaml = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
+        text = project_yaml.read_text() if project_yaml.exists() else _DEFAULT_DAGSTER_YAML
+        (home / "dagster.yaml").write_text(text)
     # dbt is a console script of this environment; make sure a subprocess finds it.
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):

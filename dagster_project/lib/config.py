@@ -150,10 +150,13 @@ class JourneyConfig(_Strict):
     def warehouse_path(self) -> Path:
         return _resolve(Path(os.environ.get("JOURNEY_WAREHOUSE") or self.paths.warehouse))
 
-    def dbt_vars(self, as_of: date | None = None) -> dict[str, Any]:
+    def dbt_vars(
+        self, as_of: date | None = None, window: tuple[date, date] | None = None
+    ) -> dict[str, Any]:
         """The variables every dbt invocation receives (see dbt_project.yml for their defaults)."""
         m = self.metrics
         out: dict[str, Any] = {
+            "late_data_lookback_days": self.partitions.late_data_lookback_days,
             "reporting_timezone": self.reporting.timezone,
             "reporting_currency": self.reporting.currency,
             "cart_abandonment_window_hours": m.cart_abandonment_window_hours,
@@ -166,6 +169,8 @@ class JourneyConfig(_Strict):
         }
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
+        if window is not None:
+            out["window_start"], out["window_end"] = window[0].isoformat(), window[1].isoformat()
         return out
 
 

@@ -1,18 +1,149 @@
-"""Jobs that span domains: the build of everything downstream of the raw layer."""
+"""Cross-domain orchestration: the build job, the nightly schedule and the sensors.
+
+- ``build_warehouse``: every dbt model, test and Python mart downstream of the raw layer.
+- ``nightly`` schedule (``schedule.cron`` in ``schedule.timezone``): loads the latest
+  complete UTC day (the ``dt`` of yesterday) with the extract job.
+- ``build_after_extract`` sensor: when an extract run ends, successful or stopped only
+  by its own blocking checks, launch the build for that run's newest day, minus the
+  downstream of any source whose blocking check failed.
+- ``new_landing_folders`` sensor: a new ``dt=`` folder, or new files in an old one (a
+  re-delivery), launches the extract of that day.
+Runs go through the queued run coordinator with one run at a time (``.dagster_home/dagster.yaml``):
+the embedded DuckDB file takes one writer.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, timedelta
+from pathlib import Path
+
 import dagster as dg
 
+from dagster_project.extract.definitions import EXTRACT_JOB_NAME
+from dagster_project.lib.config import JourneyConfig, RetriesConfig, get_config
+from dagster_project.lib.landing import ENTITIES
+from dagster_project.orchestration.selection import blocked_downstream, failed_blocking_checks, only_check_failures
+
 BUILD_JOB_NAME = "build_warehouse"
+RAW_GROUPS = tuple(f"raw_{source}" for source in dict.fromkeys(e.source for e in ENTITIES))
+
+
+def retry_policy(retries: RetriesConfig) -> dg.RetryPolicy:
+    backoff = dg.Backoff.EXPONENTIAL if retries.backoff == "exponential" else dg.Backoff.LINEAR
+    return dg.RetryPolicy(max_retries=retries.max_retries, delay=retries.delay_seconds, backoff=backoff)
+
+
+def scheduled_partition(scheduled_time) -> str:
+    """The latest complete UTC day at a scheduled time: the day before, in UTC."""
+    return (scheduled_time.astimezone(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def landing_changes(landing: Path, seen: dict[str, float], start_date: str) -> dict[str, float]:
+    """dt folders whose newest file is newer than last seen (new days and re-deliveries)."""
+    changed: dict[str, float] = {}
+    for e in ENTITIES:
+        base = landing / e.source / e.name
+        if not base.is_dir():
+            continue
+        for folder in base.glob("dt=*"):
+            dt = folder.name.removeprefix("dt=")
+            if dt < start_date:
+                continue
+            newest = max((f.stat().st_mtime for f in folder.iterdir() if f.is_file()), default=0.0)
+            if newest > max(seen.get(dt, 0.0), changed.get(dt, 0.0)):
+                changed[dt] = newest
+    return changed
+
+
+def _build_definitions(config: JourneyConfig) -> dg.Definitions:
+    # No retry policy here: a failed dbt build is a failed test or a SQL error, which a retry
+    # would only repeat. Retries (retries.* in orchestration.yaml) apply to the extract job's I/O.
+    build_job = dg.define_asset_job(
+        BUILD_JOB_NAME,
+        selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*RAW_GROUPS),
+        description="Build and test every model, mart and check downstream of the raw layer.",
+    )
+
+    @dg.schedule(
+        name="nightly",
+        cron_schedule=config.schedule.cron,
+        execution_timezone=config.schedule.timezone,
+        job_name=EXTRACT_JOB_NAME,
+        default_status=(
+            dg.DefaultScheduleStatus.RUNNING if config.schedule.enabled else dg.DefaultScheduleStatus.STOPPED
+        ),
+        description="Load the latest complete day; build_after_extract then builds everything downstream.",
+    )
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        dt = scheduled_partition(context.scheduled_execution_time)
+        return dg.RunRequest(run_key=f"nightly-{dt}", partition_key=dt, tags={"journey/trigger": "nightly"})
+
+    @dg.sensor(
+        name="new_landing_folders",
+        job_name=EXTRACT_JOB_NAME,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Launch the extract of a dt= day when its folder appears or receives new files.",
+    )
+    def new_landing_folders(context: dg.SensorEvaluationContext):
+        seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
+        changed = landing_changes(get_config().landing_path, seen, config.partitions.start_date.isoformat())
+        for dt, mtime in sorted(changed.items()):
+            yield dg.RunRequest(run_key=f"landing-{dt}-{mtime}", partition_key=dt,
+                                tags={"journey/trigger": "new_landing_folder"})
+        if changed:
+            context.update_cursor(json.dumps(seen | changed))
+
+    @dg.run_status_sensor(
+        name="build_after_extract",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        request_job=build_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Build everything downstream after a successful extract run.",
+    )
+    def build_after_extract(context: dg.RunStatusSensorContext):
+        return _build_request(context)
+
+    @dg.run_failure_sensor(
+        name="build_after_blocked_extract",
+        request_job=build_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After an extract stopped only by blocking checks, build what the failed sources do not feed.",
+    )
+    def build_after_blocked_extract(context: dg.RunFailureSensorContext):
+        return _build_request(context)
+
+    sensors = [new_landing_folders, build_after_extract, build_after_blocked_extract]
+    return dg.Definitions(jobs=[build_job], schedules=[nightly], sensors=sensors)
+
+
+def _build_request(context) -> dg.RunRequest | dg.SkipReason:
+    run = context.dagster_run
+    if run.job_name != EXTRACT_JOB_NAME:
+        return dg.SkipReason(f"run {run.run_id} is not an extract run")
+    if run.status == dg.DagsterRunStatus.FAILURE and not only_check_failures(context.instance, run.run_id):
+        return dg.SkipReason(f"extract run {run.run_id} failed on an error, not a check: nothing to build")
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
+    remaining, blocked = blocked_downstream(graph, build_keys, failed_blocking_checks(context.instance, run.run_id))
+    if not remaining:
+        return dg.SkipReason(f"every build asset is downstream of a failed check: {sorted(blocked)}")
+    first = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
+    as_of = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_end")
+    ops = {"journey_dbt": {"config": {"as_of": as_of, "window_start": first, "window_end": as_of}}}
+    if dg.AssetKey(["marts", "mart_customer_ltv"]) in remaining:
+        ops["marts__mart_customer_ltv"] = {"config": {"as_of": as_of}}
+    return dg.RunRequest(
+        run_key=f"build-after-{run.run_id}",
+        asset_selection=sorted(remaining, key=lambda k: k.to_user_string()),
+        run_config={"ops": ops},
+        tags={"journey/after_extract": run.run_id, **({"journey/blocked": ",".join(blocked)} if blocked else {})},
+    )
 
 
 def build_definitions() -> dg.Definitions:
-    build_job = dg.define_asset_job(
-        BUILD_JOB_NAME,
-        selection=dg.AssetSelection.all() - dg.AssetSelection.groups(
-            "raw_crm", "raw_calls", "raw_cart_events", "raw_reviews"
-        ),
-        description="Build and test every model, mart and check downstream of the raw layer.",
-    )
-    return dg.Definitions(jobs=[build_job])
+    return _build_definitions(get_config())
+

@@ -145,7 +145,9 @@ def _read_summary(outcome: Outcome) -> None:
         return
     gc.collect()  # close any connection a failed step left unreferenced
     try:
-        con = duckdb.connect(str(outcome.warehouse), read_only=True)
+        # read-write on purpose: a connection dbt-duckdb left open in this process (it does after a
+        # failed build) holds the file read-write, and DuckDB refuses a second, read-only config.
+        con = duckdb.connect(str(outcome.warehouse))
     except duckdb.IOException as exc:
         outcome.failures.append(f"could not read the summary from {outcome.warehouse}: {exc}")
         return
@@ -200,12 +202,12 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
 def _execute_jobs(
     defs: Any, instance: Any, first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool
 ) -> None:
+    import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
-
-    import dagster as dg
+    from dagster_project.orchestration.selection import blocked_downstream
 
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
@@ -219,16 +221,17 @@ def _execute_jobs(
     if not outcome.failures:
         graph = defs.resolve_asset_graph()
         build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
-        blocked = sorted({c.asset for c in extract_checks if not c.passed and c.severity == "ERROR"})
-        for asset in blocked:
-            selection = dg.AssetSelection.assets(dg.AssetKey.from_user_string(asset)).downstream(include_self=False)
-            downstream = set(selection.resolve(graph))
-            outcome.blocked[asset] = sorted(k.to_user_string() for k in downstream & build_keys)
-            build_keys -= downstream
+        failed = {
+            dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"
+        }
+        build_keys, outcome.blocked = blocked_downstream(graph, build_keys, failed)
         if not build_keys:
             return
-        as_of_config = {"config": {"as_of": as_of.isoformat() if as_of else None}}
-        ops = {"journey_dbt": as_of_config, "marts__mart_customer_ltv": as_of_config}
+        as_of_text = as_of.isoformat() if as_of else None
+        ops = {
+            "journey_dbt": {"config": {"as_of": as_of_text, "window_start": first_dt, "window_end": last_dt}},
+            "marts__mart_customer_ltv": {"config": {"as_of": as_of_text}},
+        }
         if "marts/mart_customer_ltv" not in {k.to_user_string() for k in build_keys}:
             ops.pop("marts__mart_customer_ltv")
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class CheckOutcome:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_suite(entity_key: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
     path = suites_dir / f"{entity_key}.json"
     return json.loads(path.read_text(encoding="utf-8"))

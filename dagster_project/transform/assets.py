@@ -8,6 +8,7 @@ the same validated config as the Python assets.
 
 import json
 import os
+from datetime import date
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -20,6 +21,8 @@ DBT_PROJECT = dbt_project()
 
 class DbtBuildConfig(dg.Config):
     as_of: str | None = None  # YYYY-MM-DD; default: the newest dt= day loaded
+    window_start: str | None = None  # dt= days the incremental models re-read (plus the lookback);
+    window_end: str | None = None  # default: everything newer than what they hold
 
 
 @dbt_assets(
@@ -39,5 +42,8 @@ def journey_dbt(
     as_of = warehouse.resolve_as_of(config.as_of)
     context.log.info(f"dbt build with as_of={as_of}")
     os.environ["JOURNEY_WAREHOUSE"] = warehouse.path
-    dbt_vars = settings.config().dbt_vars(as_of)
+    window = None
+    if config.window_start:
+        window = (date.fromisoformat(config.window_start), date.fromisoformat(config.window_end or config.window_start))
+    dbt_vars = settings.config().dbt_vars(as_of, window)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

@@ -1,6 +1,9 @@
--- One row per call with the contact whose phone (E.164) matches the caller's number (CONTRACT §2).
+-- One row per call known by the end of `as_of` (received by then, started before its end),
+-- with the contact whose phone (E.164) matches the caller's number (CONTRACT §2).
 with calls as (
     select * from {{ ref('stg_calls__calls') }}
+    where received_dt <= {{ as_of_date() }}
+        and started_at < {{ as_of_end() }}
 ),
 
 customers as (

@@ -3,7 +3,10 @@
 -- visitor logged in before or after); else its context.traits.email; else an email
 -- given on another event of the same anonymousId. Only live (not erased) contacts match.
 with events as (
+    -- what was known by the end of as_of: arrived by then, happened before its end
     select * from {{ ref('stg_cart_events__tracks') }}
+    where received_dt <= {{ as_of_date() }}
+        and occurred_at < {{ as_of_end() }}
 ),
 
 customers as (

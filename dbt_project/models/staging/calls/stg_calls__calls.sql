@@ -1,7 +1,12 @@
--- One row per Aircall call (a re-sent call keeps its first delivery), started before the end of `as_of`.
+-- One row per Aircall call: its first delivery (a re-sent call repeats its id).
+-- Incremental (delete+insert on call_id) over the run's dt= window plus the late-data
+-- lookback, comparing re-sends with the stored row so that the result equals a full
+-- refresh (see stg_cart_events__tracks). Not filtered by as_of: intermediate models are.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='call_id') }}
+
 with source as (
     select * from {{ source('calls', 'calls') }}
-    where _dt <= {{ as_of_date() }}
+    where {{ incremental_dt_filter('_dt', 'received_dt') }}
 ),
 
 parsed as (
@@ -22,14 +27,24 @@ parsed as (
         upper({{ json_text('record', '$.number.country') }}) as line_country,
         {{ json_text('record', '$.number.time_zone') }} as line_time_zone,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as received_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    select * from parsed
+    {% if is_incremental() %}
+    union all
+    select existing.*
+    from {{ this }} as existing
+    where existing.call_id in (select parsed.call_id from parsed)
+    {% endif %}
+),
+
 deduplicated as (
-    {{ latest_per_key('parsed', 'call_id', '_dt asc, _file_path asc, _line_number asc') }}
+    {{ latest_per_key('candidates', 'call_id', 'received_dt asc, source_file_path asc, source_line_number asc') }}
 )
 
 select
@@ -49,6 +64,7 @@ select
     line_country,
     line_time_zone,
     is_archived,
-    _dt as received_dt
+    received_dt,
+    source_file_path,
+    source_line_number
 from deduplicated
-where started_at < {{ as_of_end() }}

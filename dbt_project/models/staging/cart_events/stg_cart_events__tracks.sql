@@ -1,9 +1,16 @@
--- One row per Segment track call (messageId; a re-sent event keeps its first delivery),
--- that happened and arrived before the end of `as_of`. `occurred_at` is the device's
--- `timestamp` converted from its UTC offset to UTC.
+-- One row per Segment track call (messageId): its first delivery. `occurred_at` is the
+-- device's `timestamp` converted from its UTC offset to UTC; `received_dt` is the dt=
+-- folder it arrived in, which can be days after it happened.
+-- Incremental (delete+insert on message_id): a run re-reads only its window of dt= days
+-- plus the late-data lookback (macros/incremental.sql). A message re-sent after its first
+-- delivery was stored is compared with the stored row, so the first delivery still wins
+-- and an incremental run gives the same table as a full refresh. Not filtered by as_of:
+-- the as_of cut happens in intermediate models.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
+
 with source as (
     select * from {{ source('cart_events', 'tracks') }}
-    where _dt <= {{ as_of_date() }}
+    where {{ incremental_dt_filter('_dt', 'received_dt') }}
 ),
 
 parsed as (
@@ -28,14 +35,24 @@ parsed as (
         cast({{ json_text('record', '$.properties.total') }} as {{ dbt.type_float() }}) as total,
         cast({{ json_text('record', '$.properties.value') }} as {{ dbt.type_float() }}) as checkout_value,
         upper({{ json_text('record', '$.properties.currency') }}) as currency_code,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as received_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
-deduplicated as (
-    {{ latest_per_key('parsed', 'message_id', '_dt asc, _file_path asc, _line_number asc') }}
+candidates as (
+    select * from parsed
+    {% if is_incremental() %}
+    union all
+    select existing.*
+    from {{ this }} as existing
+    where existing.message_id in (select parsed.message_id from parsed)
+    {% endif %}
+),
+
+first_deliveries as (
+    {{ latest_per_key('candidates', 'message_id', 'received_dt asc, source_file_path asc, source_line_number asc') }}
 )
 
 select
@@ -59,6 +76,7 @@ select
     total,
     checkout_value,
     currency_code,
-    _dt as received_dt
-from deduplicated
-where occurred_at < {{ as_of_end() }}
+    received_dt,
+    source_file_path,
+    source_line_number
+from first_deliveries
