@@ -170,6 +170,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prepare_environment(args)
+    from dagster_project.lib.dbt import DbtParseError
     from dagster_project.orchestration.runner import RunnerError
 
     try:
@@ -178,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ui":
             return _cmd_ui(args)
         return _cmd_pipeline(args)
-    except (UsageError, RunnerError) as exc:
+    except (UsageError, RunnerError, DbtParseError) as exc:
         print(f"journey {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -9,12 +9,15 @@ and a model's group is its folder path (``models/staging/crm`` -> ``staging_crm`
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dagster_project.lib.environment import dbt_target
 from dagster_project.lib.settings import DBT_PROJECT_DIR
@@ -49,9 +52,23 @@ def ensure_manifest(project: DbtProject | None = None) -> Path:
     """
     project = project or dbt_project()
     if manifest_is_stale(project):
-        os.environ.setdefault("DO_NOT_TRACK", "1")
-        DbtCliResource(project_dir=project).cli(["parse", "--quiet"], raise_on_error=True).wait()
+        project_dir = Path(project.project_dir)
+        dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+        result = subprocess.run(
+            [dbt, "parse", "--quiet", "--profiles-dir", str(project_dir), "--target", project.target or "local"],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DO_NOT_TRACK": "1"},
+            check=False,
+        )
+        if result.returncode != 0 or not project.manifest_path.exists():
+            raise DbtParseError(f"dbt parse failed in {project_dir}:\n{(result.stdout + result.stderr).strip()}")
     return project.manifest_path
+
+
+class DbtParseError(RuntimeError):
+    """The dbt project does not parse (a YAML or Jinja error): nothing can run until it does."""
 
 
 class JourneyDbtTranslator(DagsterDbtTranslator):
