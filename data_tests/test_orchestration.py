@@ -1,0 +1,90 @@
+"""Schedule, sensors, retry policy and blocked-downstream selection, evaluated with Dagster's test helpers."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from landing_builder import LandingBuilder, review
+
+from dagster_project.lib.config import RetriesConfig
+from dagster_project.orchestration.definitions import landing_changes, retry_policy, scheduled_partition
+from dagster_project.orchestration.selection import blocked_downstream
+
+
+def _defs():
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+def test_nightly_schedule_loads_yesterday_utc() -> None:
+    repository = _defs().get_repository_def()
+    schedule = repository.get_schedule_def("nightly")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Warsaw"
+    # 02:00 in Warsaw on 3 March is 01:00 UTC: the latest complete UTC day is 2 March
+    moment = datetime(2025, 3, 3, 2, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    context = dg.build_schedule_context(scheduled_execution_time=moment, repository_def=repository)
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2025-03-02"
+    assert request.job_name in (None, "extract_landing")
+
+
+def test_scheduled_partition_around_midnight() -> None:
+    # 00:30 in Warsaw on 3 March is 23:30 UTC on 2 March: yesterday in UTC is 1 March
+    assert scheduled_partition(datetime(2025, 3, 3, 0, 30, tzinfo=ZoneInfo("Europe/Warsaw"))) == "2025-03-01"
+
+
+def test_landing_sensor_sees_new_days_and_redeliveries(tmp_path: Path) -> None:
+    b = LandingBuilder(tmp_path).add("reviews", "reviews", "2025-03-01", review("a", "2025-03-01 07:00", stars=5))
+    b.write()
+    first = landing_changes(tmp_path, {}, "2025-01-01")
+    assert list(first) == ["2025-03-01"]
+    assert landing_changes(tmp_path, first, "2025-01-01") == {}  # nothing new
+    new_day = tmp_path / "reviews" / "reviews" / "dt=2025-03-02"
+    new_day.mkdir(parents=True)
+    (new_day / "part-0001.jsonl").write_text("{}\n")
+    redelivered = tmp_path / "reviews" / "reviews" / "dt=2025-03-01" / "part-0002.jsonl"
+    redelivered.write_text("{}\n")
+    later = time.time() + 10
+    os.utime(redelivered, (later, later))
+    assert sorted(landing_changes(tmp_path, first, "2025-01-01")) == ["2025-03-01", "2025-03-02"]
+    assert landing_changes(tmp_path, {}, "2025-03-02").keys() == {"2025-03-02"}  # before start_date: ignored
+
+
+def test_landing_sensor_evaluation_requests_extract_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    LandingBuilder(tmp_path).add("reviews", "reviews", "2025-03-01", review("a", "2025-03-01 07:00", stars=5)).write()
+    monkeypatch.setenv("JOURNEY_LANDING", str(tmp_path))
+    repository = _defs().get_repository_def()
+    sensor = repository.get_sensor_def("new_landing_folders")
+    with dg.instance_for_test() as instance:
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=repository))
+        assert [r.partition_key for r in result.run_requests] == ["2025-03-01"]
+        context = dg.build_sensor_context(instance=instance, cursor=result.cursor, repository_def=repository)
+        again = sensor.evaluate_tick(context)
+        assert again.run_requests == []
+
+
+def test_a_failed_source_blocks_exactly_its_downstream() -> None:
+    defs = _defs()
+    graph = defs.resolve_asset_graph()
+    build = set(defs.resolve_job_def("build_warehouse").asset_layer.selected_asset_keys)
+    remaining, blocked = blocked_downstream(graph, build, [dg.AssetKey(["raw", "reviews", "reviews"])])
+    removed = set(blocked["raw/reviews/reviews"])
+    assert {"staging/stg_reviews__reviews", "intermediate/int_reviews_identified", "marts/fct_customer_journey"} <= removed
+    remaining_names = {k.to_user_string() for k in remaining}
+    assert {"marts/dim_customers", "marts/mart_nps_daily", "audit/quarantine_summary"} <= remaining_names
+    assert not removed & remaining_names
+
+
+def test_retry_policy_comes_from_config() -> None:
+    policy = retry_policy(RetriesConfig(max_retries=3, delay_seconds=5, backoff="linear"))
+    assert (policy.max_retries, policy.delay, policy.backoff) == (3, 5, dg.Backoff.LINEAR)
+    extract = _defs().resolve_job_def("extract_landing")
+    assert extract.op_retry_policy is not None and extract.op_retry_policy.max_retries == 2
