@@ -10,6 +10,7 @@ warehouse: rows per mart, lines quarantined per source, checks by outcome.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Outcome:
     quarantine: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (lines, quarantined)
     log_path: Path | None = None
     blocked: dict[str, list[str]] = field(default_factory=dict)  # raw asset -> downstream assets not built
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds (extract, build)
 
     @property
     def failed_blocking_checks(self) -> list[CheckRow]:
@@ -85,6 +87,8 @@ class Outcome:
             )
         for failure in self.failures:
             lines.append(f"Run failed: {failure}")
+        if self.seconds:
+            lines.append("Time: " + ", ".join(f"{phase} {secs:.1f} s" for phase, secs in self.seconds.items()))
         if self.log_path:
             lines.append(f"dbt log: {self.log_path}")
         lines.append("Result: " + ("success" if self.succeeded else "FAILED"))
@@ -209,12 +213,14 @@ def _execute_jobs(
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
     from dagster_project.orchestration.selection import blocked_downstream
 
+    started = time.perf_counter()
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
         run_config=_run_config(verbose),
         tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt},
         raise_on_error=False,
     )
+    outcome.seconds["extract"] = time.perf_counter() - started
     outcome.failures += _failures(extract, include_check_failures=False)
     extract_checks = _checks(extract)
     outcome.checks += extract_checks
@@ -234,12 +240,14 @@ def _execute_jobs(
         }
         if "marts/mart_customer_ltv" not in {k.to_user_string() for k in build_keys}:
             ops.pop("marts__mart_customer_ltv")
+        started = time.perf_counter()
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
             instance=instance,
             run_config=_run_config(verbose, ops),
             raise_on_error=False,
             asset_selection=sorted(build_keys, key=lambda k: k.to_user_string()),
         )
+        outcome.seconds["build"] = time.perf_counter() - started
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
 
