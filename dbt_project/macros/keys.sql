@@ -34,5 +34,13 @@
 
 {#- Safe division: null when the denominator is zero (a rate of nothing is unknown, not 0). -#}
 {% macro safe_divide(numerator, denominator) -%}
-    (cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0))
+    (cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0))
 {%- endmacro %}
+
+{#- A 64-bit float type. dbt.type_float() is `float`, which DuckDB reads as 32-bit REAL:
+    7730 / 18 would come back as 429.44449. Rates and averages use this instead. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'journey')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}double{%- endmacro %}
+{% macro postgres__type_double() -%}double precision{%- endmacro %}

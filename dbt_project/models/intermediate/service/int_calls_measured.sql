@@ -14,13 +14,16 @@ flagged as (
         calls.*,
         {{ reporting_date('calls.started_at') }} as call_date,
         calls.direction = 'inbound' as is_inbound,
-        calls.direction = 'inbound' and calls.missed_call_reason = 'out_of_opening_hours' as is_out_of_hours,
+        calls.direction = 'inbound' and coalesce(calls.missed_call_reason = 'out_of_opening_hours', false)
+            as is_out_of_hours,
         calls.direction = 'inbound' and coalesce(calls.missed_call_reason, '') <> 'out_of_opening_hours'
             as is_offered,
-        calls.direction = 'inbound' and calls.missed_call_reason = 'short_abandoned' as is_short_abandoned,
+        calls.direction = 'inbound' and coalesce(calls.missed_call_reason = 'short_abandoned', false)
+            as is_short_abandoned,
         calls.answered_at is not null as is_answered,
         calls.direction = 'inbound' and calls.answered_at is null
-            and calls.missed_call_reason in ('abandoned_in_ivr', 'abandoned_in_classic') as is_abandoned,
+            and coalesce(calls.missed_call_reason in ('abandoned_in_ivr', 'abandoned_in_classic'), false)
+            as is_abandoned,
         {{ seconds_between('calls.started_at', 'calls.answered_at') }} as speed_of_answer_seconds,
         {{ seconds_between('calls.answered_at', 'calls.ended_at') }} as handle_seconds
     from calls

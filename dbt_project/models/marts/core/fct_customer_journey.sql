@@ -39,7 +39,7 @@ touchpoints as (
         contact_id as source_record_id, contact_id as customer_id, created_at as occurred_at,
         'crm' as source_system, 'signed_up' as touchpoint, 'crm' as channel,
         cast(null as {{ dbt.type_int() }}) as score, cast(null as {{ dbt.type_string() }}) as sentiment,
-        cast(null as {{ dbt.type_float() }}) as revenue_amount
+        cast(null as {{ type_double() }}) as revenue_amount
     from contacts
     where created_at < {{ as_of_end() }}
 

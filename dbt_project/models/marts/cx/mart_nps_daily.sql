@@ -23,8 +23,8 @@ counted as (
 shares as (
     select
         counted.*,
-        cast(promoters as {{ dbt.type_float() }}) / responses as promoter_share,
-        cast(detractors as {{ dbt.type_float() }}) / responses as detractor_share
+        cast(promoters as {{ type_double() }}) / responses as promoter_share,
+        cast(detractors as {{ type_double() }}) / responses as detractor_share
     from counted
 )
 

@@ -14,7 +14,7 @@ parsed as (
         upper({{ json_text('record', '$.properties.hs_survey_type') }}) as survey_type,
         {{ json_text('record', '$.properties.hs_survey_name') }} as survey_name,
         upper({{ json_text('record', '$.properties.hs_survey_channel') }}) as survey_channel,
-        cast(cast({{ json_text('record', '$.properties.hs_value') }} as {{ dbt.type_float() }}) as {{ dbt.type_int() }})
+        cast(cast({{ json_text('record', '$.properties.hs_value') }} as {{ type_double() }}) as {{ dbt.type_int() }})
             as score,
         upper({{ json_text('record', '$.properties.hs_response_group') }}) as vendor_response_group,
         {{ iso_to_utc(json_text('record', '$.properties.hs_submission_timestamp')) }} as submitted_at,
