@@ -3,8 +3,12 @@
 -- total - refund, converted to the reporting currency at the rate of the order's month.
 -- A currency without a rate gives a null rate, which a data test turns into a failure.
 with orders as (
-    select * from {{ ref('stg_crm__orders') }}
-    where created_at < {{ as_of_end() }}
+    select
+        stg.*,
+        -- the order's month in the reporting time zone: the month whose rate converts it
+        cast({{ dbt.date_trunc('month', reporting_date('stg.created_at')) }} as date) as order_month
+    from {{ ref('stg_crm__orders') }} as stg
+    where stg.created_at < {{ as_of_end() }}
 ),
 
 versions as (
@@ -52,9 +56,9 @@ converted as (
     left join first_refunds on orders.order_id = first_refunds.order_id
     left join rates
         on orders.currency_code = rates.currency_code
-        and rates.month_start = cast({{ dbt.date_trunc('month', 'orders.created_at') }} as date)
+        and rates.month_start = orders.order_month
     left join reporting_rates
-        on reporting_rates.month_start = cast({{ dbt.date_trunc('month', 'orders.created_at') }} as date)
+        on reporting_rates.month_start = orders.order_month
 )
 
 select
