@@ -37,8 +37,8 @@ class Product:
     sku: str
     name: str
     category: str
-    launch: float  # Unix time it becomes available (and its first CRM version)
-    prices: list[tuple[float, float]]  # (from Unix time, EUR price), ascending
+    launch: float  # Unix time it can be bought (0 = it existed before the run)
+    prices: list[tuple[float, float]]  # (CRM version time, EUR price from then on), ascending
 
     def price_at(self, t: float) -> float:
         price = self.prices[0][1]
@@ -119,6 +119,7 @@ class Catalog:
         for p in self.products:
             self.by_category.setdefault(p.category, []).append(p)
         self.categories = tuple(self.by_category)
+        self._available: dict[tuple[str, int], list[Product]] = {}
         self.lines = self._lines(rng)
         self.agents = self._agents(rng, customers, clock.days)
         self.teams: list[list[Agent]] = [[a for a in self.agents if a.line == k] for k in range(len(self.lines))]
@@ -143,19 +144,28 @@ class Catalog:
             price = max(price, 2.95)
             if rng.random() < S.PRODUCT_LAUNCH_SHARE and clock.days > 7:
                 launch = clock.t0 + (1 + rng.random() * (clock.days - 2)) * DAY
-            else:
-                launch = clock.t0 + (S.INITIAL_SYNC_HOURS[0] + rng.random() * 0.5) * 3600
-            prices = [(launch, price)]
+                first_version = launch
+            else:  # in the catalogue already: first exported by the initial sync
+                launch = 0.0
+                first_version = clock.t0 + (S.INITIAL_SYNC_HOURS[0] + rng.random() * 0.5) * 3600
+            prices = [(first_version, price)]
             if rng.random() < S.PRODUCT_REPRICE_SHARE:
-                change = launch + rng.random() * max(clock.t_end - launch - 3600, 0)
-                if change > launch + 3600:
+                change = first_version + rng.random() * max(clock.t_end - first_version - 3600, 0)
+                if change > first_version + 3600:
                     factor = 0.8 + 0.35 * rng.random()
                     prices.append((change, max(1.95, round(price * factor, 0) - 0.05)))
             products.append(Product(f"P-{k + 1}", f"SKU-{k + 1}", f"{noun} {tier}", category, launch, prices))
         return products
 
     def available(self, category: str, t: float) -> list[Product]:
-        return [p for p in self.by_category[category] if p.launch <= t]
+        """Products of ``category`` on sale at ``t`` (launched before the start of t's day; cached per day)."""
+        day = self.clock.day_of(t)
+        key = (category, day)
+        found = self._available.get(key)
+        if found is None:
+            day_start = self.clock.day_start(day)
+            found = self._available[key] = [p for p in self.by_category[category] if p.launch <= day_start]
+        return found
 
     # -- support -------------------------------------------------------------
 

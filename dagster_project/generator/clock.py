@@ -30,8 +30,12 @@ SUPPORT_WEEKDAY = (1.3, 1.15, 1.05, 1.0, 0.95, 0.45, 0.35)
 # with some evening and night demand (which meets closed phone lines).
 SHOP_HOURS = (0.6, 0.35, 0.2, 0.12, 0.1, 0.15, 0.35, 0.7, 1.0, 1.2, 1.3, 1.35,
               1.45, 1.4, 1.3, 1.3, 1.35, 1.5, 1.7, 1.95, 2.1, 2.0, 1.6, 1.05)
-SUPPORT_HOURS = (0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.3, 0.9, 1.8, 2.3, 2.3, 2.1,
-                 1.8, 2.0, 2.1, 1.95, 1.8, 1.5, 1.1, 0.8, 0.6, 0.4, 0.2, 0.1)
+SUPPORT_HOURS = (0.03, 0.02, 0.01, 0.01, 0.02, 0.05, 0.15, 0.6, 1.8, 2.3, 2.3, 2.1,
+                 1.8, 2.0, 2.1, 1.95, 1.8, 1.4, 0.9, 0.5, 0.35, 0.2, 0.1, 0.05)
+
+
+_MMSS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+_MILLIS = [f".{ms:03d}" for ms in range(1000)]
 
 
 def black_friday(year: int) -> date:
@@ -144,6 +148,9 @@ class Clock:
         self._dates = [(start + timedelta(days=k)).isoformat() for k in range(-back, days + ahead)]
         self._zones: dict[str, list[int]] = {}
         self._zone_labels: dict[int, str] = {}
+        # The calendar's first midnight, and 'YYYY-MM-DDTHH:' for every hour since then.
+        self._base = self.t0 - back * DAY
+        self._hours = [f"{d}T{h:02d}:" for d in self._dates for h in range(24)]
 
     # -- days ----------------------------------------------------------------
 
@@ -173,6 +180,8 @@ class Clock:
                 for k in range(-self.back, len(self._dates) - self.back)
             ]
             self._zones[zone] = found
+            for seconds in set(found):
+                self._offset_label(seconds)
         return found
 
     def offset(self, offsets: list[int], t: float) -> int:
@@ -192,38 +201,31 @@ class Clock:
         return label
 
     # -- formatting ------------------------------------------------------------
+    # Timestamps are glued from precomputed pieces: 'YYYY-MM-DDTHH:' per hour of the
+    # calendar, 'MM:SS' per second of an hour, '.mmm' per millisecond.
 
     def iso(self, t: float) -> str:
         """'2025-03-02T10:21:07Z' (HubSpot-style, whole seconds)."""
-        s = int(t - self.t0 + self.back * DAY)
-        d, s = divmod(s, 86_400)
-        h, s = divmod(s, 3600)
-        m, s = divmod(s, 60)
-        return f"{self._dates[d]}T{h:02d}:{m:02d}:{s:02d}Z"
+        hour, second = divmod(int(t - self._base), 3600)
+        return self._hours[hour] + _MMSS[second] + "Z"
 
     def iso_ms(self, t: float) -> str:
         """'2025-01-14T09:12:44.120Z' (milliseconds)."""
-        ms = int((t - self.t0 + self.back * DAY) * 1000)
-        d, ms = divmod(ms, 86_400_000)
-        s, ms = divmod(ms, 1000)
-        h, s = divmod(s, 3600)
-        m, s = divmod(s, 60)
-        return f"{self._dates[d]}T{h:02d}:{m:02d}:{s:02d}.{ms:03d}Z"
+        second, ms = divmod(int((t - self._base) * 1000), 1000)
+        hour, second = divmod(second, 3600)
+        return self._hours[hour] + _MMSS[second] + _MILLIS[ms] + "Z"
 
     def local_iso_ms(self, t: float, offsets: list[int]) -> str:
         """'2025-03-02T11:15:00.123+01:00': the device's local time with its UTC offset (Segment)."""
-        off = offsets[int((t - self.t0) // DAY) + self.back]
-        ms = int((t + off - self.t0 + self.back * DAY) * 1000)
-        d, ms = divmod(ms, 86_400_000)
-        s, ms = divmod(ms, 1000)
-        h, s = divmod(s, 3600)
-        m, s = divmod(s, 60)
-        return f"{self._dates[d]}T{h:02d}:{m:02d}:{s:02d}.{ms:03d}{self._offset_label(off)}"
+        off = offsets[int((t - self._base) // DAY)]
+        second, ms = divmod(int((t + off - self._base) * 1000), 1000)
+        hour, second = divmod(second, 3600)
+        return self._hours[hour] + _MMSS[second] + _MILLIS[ms] + self._zone_labels[off]
 
     def local_hour(self, t: float, offsets: list[int]) -> float:
-        off = offsets[int((t - self.t0) // DAY) + self.back]
+        off = offsets[int((t - self._base) // DAY)]
         return ((t + off - self.t0) % DAY) / 3600.0
 
     def local_weekday(self, t: float, offsets: list[int]) -> int:
-        off = offsets[int((t - self.t0) // DAY) + self.back]
+        off = offsets[int((t - self._base) // DAY)]
         return (self.start.weekday() + int((t + off - self.t0) // DAY)) % 7

@@ -25,11 +25,16 @@ class GeneratorOptions:
     duplicate_rate: float = 0.01  # share of cart events / calls re-sent (same messageId / id), CRM records re-sent
     malformed_rate: float = 0.001  # share of lines written malformed (see messiness.py for the kinds)
     progress: bool = True
+    # Advanced: customers simulated per chunk (None: sized so memory stays flat). Chunks are the
+    # unit of parallelism and of randomness, so a different value gives different (equally valid) bytes.
+    chunk_customers: int | None = None
 
 
 # Landing zones far larger than this are surely a typo (and would fill the disk).
 _MAX_CUSTOMERS = 100_000_000
 _MAX_DAYS = 3660
+# The first week of 2015 is left for the history that precedes the run (business start 2015-01-01).
+_EARLIEST_START = date(2015, 1, 8)
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -51,13 +56,15 @@ def validate_options(o: GeneratorOptions) -> None:
         raise ValueError(f"--customers {o.customers:,} is more than the generator supports ({_MAX_CUSTOMERS:,})")
     if o.days > _MAX_DAYS:
         raise ValueError(f"--days {o.days:,} is more than the generator supports ({_MAX_DAYS:,}, about ten years)")
+    if o.chunk_customers is not None and (not isinstance(o.chunk_customers, int) or o.chunk_customers <= 0):
+        raise ValueError(f"chunk_customers must be a positive whole number, got {o.chunk_customers!r}")
     if isinstance(o.seed, bool) or not isinstance(o.seed, int):
         raise ValueError(f"--seed must be a whole number, got {o.seed!r}")
     if not isinstance(o.start_date, date):
         raise ValueError(f"--start-date must be a date, got {o.start_date!r}")
-    if o.start_date.year < 2015:
-        raise ValueError(f"--start-date {o.start_date} is before 2015, when the business existed (the loader "
-                         "quarantines older timestamps)")
+    if o.start_date < _EARLIEST_START:
+        raise ValueError(f"--start-date must be {_EARLIEST_START} or later, got {o.start_date}: the generated "
+                         "history reaches back before it, and the loader quarantines timestamps before 2015")
     for name in ("late_rate", "duplicate_rate", "malformed_rate"):
         value = getattr(o, name)
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):

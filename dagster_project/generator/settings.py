@@ -17,9 +17,11 @@ from __future__ import annotations
 SHARDS = 2
 # Worker processes at most (the reference machine has 2 cores); never more than SHARDS.
 MAX_WORKERS = 2
-# Customer-days simulated per chunk: ~30 lines per customer-year at ~330 bytes
-# keeps one chunk's buffered lines near 100 MB, so two workers stay far below
-# the 2 GB budget, while the per-chunk file appends stay few.
+# Below this many customer-days a run stays in one process: starting workers costs more.
+PARALLEL_MIN_CUSTOMER_DAYS = 500_000
+# Customer-days simulated per chunk: at ~25 lines per customer-year of ~450 bytes
+# (measured at 1M x 365) one chunk buffers ~100 MB, so two workers stay far below
+# the 2 GB budget (~180 MB peak RSS each), while the per-chunk file appends stay few.
 CUSTOMER_DAYS_PER_CHUNK = 3_000_000
 MIN_CHUNK_CUSTOMERS = 250
 MAX_CHUNK_CUSTOMERS = 20_000
@@ -30,6 +32,9 @@ ORDER_ID_BASE = 10_000_000_000
 TICKET_ID_BASE = 20_000_000_000
 FEEDBACK_ID_BASE = 30_000_000_000
 CALL_ID_BASE = 40_000_000_000
+# Days after the run the calendar can format (CDC versions due after the run are
+# computed, then dropped as not yet exported; long-tailed delays reach far).
+CALENDAR_AHEAD_DAYS = 400
 # gzip level: zlib's default trade-off between speed and size.
 GZIP_LEVEL = 6
 
@@ -73,6 +78,8 @@ DROPOUT_BETA = (1.1, 4.5)
 # Share of contacts that are leads who (almost) never buy.
 LEAD_SHARE = 0.22
 LEAD_RATE_FACTOR = 0.08
+# Share of new contacts whose lifecycle stage starts as "subscriber" (newsletter) rather than "lead".
+SUBSCRIBER_SHARE = 0.3
 # Segment multipliers on purchase rate and basket quantity (B2B buys more, in bulk).
 SEGMENT_RATE: dict[str | None, float] = {"consumer": 1.0, "smb": 1.5, "enterprise": 2.2, None: 1.0}
 SEGMENT_QUANTITY: dict[str | None, int] = {"consumer": 1, "smb": 4, "enterprise": 12, None: 1}
@@ -89,7 +96,7 @@ MOOD_DELIVERY_LATE = -0.9
 MOOD_DELIVERY_FAST = 0.15
 MOOD_REFUND = -0.35
 MOOD_CANCELLED = -0.5
-MOOD_CALL_ABANDONED = -0.8
+MOOD_CALL_ABANDONED = -1.0
 MOOD_CALL_RESOLVED = 0.2
 MOOD_TICKET_SLA_BREACH = -0.9
 MOOD_TICKET_FAST = 0.15
@@ -156,9 +163,15 @@ UNITS_PER_EUR: dict[str, float] = {
 # Flat shipping per order in EUR, free above the threshold (a common shop policy).
 SHIPPING_EUR = 4.99
 FREE_SHIPPING_EUR = 60.0
+# Basket shape: a second and a third product, the share of picks from the customer's two
+# favourite categories, and of doubled quantities (design choices: most baskets hold one item).
+BASKET_SECOND_ITEM_SHARE = 0.35
+BASKET_THIRD_ITEM_SHARE = 0.1
+FAVOURITE_CATEGORY_SHARE = 0.9
+DOUBLE_QUANTITY_SHARE = 0.13
 # Cross-sell / upsell propensities of a returning customer's basket.
-CROSS_SELL_SHARE = 0.25
-UPSELL_SHARE = 0.2
+CROSS_SELL_SHARE = 0.12
+UPSELL_SHARE = 0.15
 
 # --- Web and app carts (Segment) ---------------------------------------------
 
@@ -171,6 +184,18 @@ BROWSE_SESSIONS_PER_PURCHASE = 1.2
 ABANDONED_CHECKOUT_SHARE = 0.3
 # Anonymous visitors who never become contacts, per customer per year.
 PROSPECTS_PER_CUSTOMER_YEAR = 0.5
+# Session shape: a product is viewed before it is added; a cart is viewed; an item is
+# removed from an abandoned cart; a visitor comes back once more.
+VIEW_BEFORE_ADD_SHARE = 0.8
+CART_VIEWED_SHARE = 0.55
+PRODUCT_REMOVED_SHARE = 0.15
+SECOND_VISIT_SHARE = 0.35
+PROSPECT_CART_SHARE = 0.45
+PRE_SIGNUP_CART_SHARE = 0.6
+# Devices per customer (a second, a third) and the share of phones/tablets with the app.
+SECOND_DEVICE_SHARE = 0.45
+THIRD_DEVICE_SHARE = 0.12
+APP_INSTALLED_SHARE = 0.55
 # Guest checkout: no login, the e-mail only in context.traits (Segment identify-less).
 GUEST_CHECKOUT_SHARE = 0.08
 TRAITS_EMAIL_AT_CHECKOUT_SHARE = 0.35
@@ -200,7 +225,14 @@ WISMO_SHARE = 0.04
 WISMO_SHARE_LATE = 0.45
 RETURN_TICKET_SHARE = 0.7
 PRODUCT_ISSUE_SHARE = 0.03
-GENERAL_CONTACTS_PER_YEAR = 0.35
+GENERAL_CONTACTS_PER_YEAR = 0.45
+# How a customer reaches out: issues with marketplace orders go through the marketplace;
+# otherwise some pick up the phone; a share of general questions are about billing.
+MARKETPLACE_TICKET_SHARE = 0.7
+CALL_NOT_TICKET_SHARE = 0.3
+BILLING_SHARE_OF_QUESTIONS = 0.3
+# Tickets assigned to an owner when created (the rest when first answered).
+ASSIGNED_AT_CREATION_SHARE = 0.6
 # Channel mix of customer-initiated tickets (MARKETPLACE only for marketplace orders).
 TICKET_CHANNELS: dict[str, float] = {"EMAIL": 0.42, "CHAT": 0.27, "FORM": 0.14, "SOCIAL": 0.07, "PHONE": 0.10}
 # First response (minutes): lognormal (median, sigma) per channel. Orders of
@@ -234,9 +266,19 @@ PRIORITY_WEIGHTS: dict[str, float] = {"LOW": 0.28, "MEDIUM": 0.47, "HIGH": 0.2, 
 
 # --- Support: calls (Aircall) ------------------------------------------------
 
-# Calls per order ("where is my order", order changes) and per customer-year.
-ORDER_CALL_SHARE = 0.05
-GENERAL_CALLS_PER_YEAR = 0.25
+# Calls per order ("where is my order", order changes) and per customer-year. Design
+# choice: enough calls that even a 2,000-customer demo shows a daily call-centre picture.
+ORDER_CALL_SHARE = 0.1
+GENERAL_CALLS_PER_YEAR = 0.8
+# A caller who met a closed line tries again in opening hours; callbacks are answered;
+# answered calls get an SMS CSAT survey.
+RETRY_AFTER_CLOSED_SHARE = 0.6
+CALLBACK_ANSWERED_SHARE = 0.7
+CALL_CSAT_SHARE = 0.15
+# "No available agent": a small base share, growing fast once utilisation passes a knee.
+NO_AGENT_SHARE = 0.004
+NO_AGENT_UTILISATION = 0.88
+NO_AGENT_SLOPE = 3.0
 # A caller uses a number the CRM does not know (work phone, a relative's phone).
 UNKNOWN_NUMBER_SHARE = 0.12
 # Calls from numbers of no contact at all, per customer-year (prospects, wrong numbers).
@@ -246,8 +288,16 @@ SHORT_ABANDON_SHARE = 0.035
 IVR_ABANDON_SHARE = 0.03
 AGENTS_DID_NOT_ANSWER_SHARE = 0.015
 # Queue wait ~ exponential with mean base * load / staffing; caller patience ~ exponential.
-BASE_WAIT_SECONDS = 18.0
-PATIENCE_SECONDS = 110.0
+BASE_WAIT_SECONDS = 10.0
+PATIENCE_SECONDS = 180.0
+# Queue: utilisation of an average hour, its cap, and how it grows with load. The mean
+# wait scales as rho / (1 - rho) (an M/M/1-style curve); workforce planning staffs busy
+# hours more, so utilisation grows only with load ** QUEUE_LOAD_EXPONENT.
+QUEUE_BASE_UTILISATION = 0.6
+QUEUE_MAX_UTILISATION = 0.95
+QUEUE_LOAD_EXPONENT = 0.3
+# Share of weekend support needs that wait for Monday (people call on working days).
+WEEKEND_TO_MONDAY_SHARE = 0.65
 # The queue overflows ("no available agent") past this wait.
 MAX_QUEUE_SECONDS = 420.0
 # Talk time (seconds): lognormal (median, sigma); contact-centre averages are a few minutes.
@@ -261,19 +311,22 @@ VOICEMAIL_SHARE = 0.3
 
 # --- Feedback and reviews ----------------------------------------------------
 
-POST_PURCHASE_NPS_SHARE = 0.12
+POST_PURCHASE_NPS_SHARE = 0.15
 CHECKOUT_CES_SHARE = 0.04
+DELIVERY_CSAT_SHARE = 0.05
 TICKET_CSAT_SHARE = 0.3
 TICKET_CES_SHARE = 0.1
-# Relationship NPS: a quarterly survey, answered by this share of customers.
-RELATIONSHIP_NPS_SHARE = 0.08
+# Relationship NPS: each customer is asked once a quarter, on their own day of the
+# quarter (a rolling programme, so answers flow daily), and this share answers.
+RELATIONSHIP_NPS_SHARE = 0.1
 RELATIONSHIP_NPS_EVERY_DAYS = 91
-RELATIONSHIP_NPS_FIRST_DAY = 14
+# Transactional NPS after a closed support ticket ("How likely ... after this contact?").
+SUPPORT_NPS_SHARE = 0.1
 # Share of responses whose vendor label disagrees with the score (CONTRACT: untrusted).
 RESPONSE_GROUP_MISLABEL_SHARE = 0.05
 SURVEY_COMMENT_SHARE = 0.45
 # Reviews per order: marketplaces ask for one, own channels invite via Trustpilot.
-REVIEW_SHARE: dict[str, float] = {"amazon": 0.09, "ebay": 0.07, "web": 0.05, "app": 0.04, "phone": 0.02}
+REVIEW_SHARE: dict[str, float] = {"amazon": 0.14, "ebay": 0.11, "web": 0.08, "app": 0.06, "phone": 0.03}
 # Angry customers review more: extra review probability when mood is negative.
 REVIEW_SHARE_ANGRY_BONUS = 0.06
 REVIEW_REFERENCE_SHARE = 0.6
@@ -290,6 +343,11 @@ UNDERSTAFFED = (18, 7, 0.38)  # start day, days, staffing factor
 CARRIER_DELAY = (38, 6, (3.0, 7.0))  # start day, days, extra delivery days (uniform)
 
 # --- Messiness ----------------------------------------------------------------
+
+# Cap on a (entity, dt) partition's share of malformed lines (or twice the configured
+# rate, if higher; see sink.py): well under the loader's default quarantine threshold
+# (5 %), so a default run passes its blocking checks.
+MALFORMED_MAX_PARTITION_SHARE = 0.02
 
 # A re-sent Segment event arrives again this many seconds later (a retry).
 RESEND_DELAY_SECONDS = (1.0, 6 * 3600.0)
