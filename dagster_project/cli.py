@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -170,6 +171,9 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prepare_environment(args)
+    # Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
+    # every import; that is noise for a user of the command.
+    warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")
     from dagster_project.lib.dbt import DbtParseError
     from dagster_project.orchestration.runner import RunnerError
 
