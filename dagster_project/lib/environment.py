@@ -74,15 +74,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingResource(dg.ConfigurableResource):
-    """The landing zone root and the load settings that come with it."""
+    """The landing zone root."""
 
     root: str
 
 
 class JourneySettingsResource(dg.ConfigurableResource):
     """Gives assets the validated ``orchestration.yaml`` (loaded once per process)."""
-
-    config_path: str | None = None
 
     def config(self) -> JourneyConfig:
         return get_config()
