@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,6 +139,37 @@ def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+_JSON_CALL = re.compile(r"json_(extract_string|type)\(j, '(\$[^']*)'\)")
+
+
+def _compile(sql: str, paths: dict[str, int]) -> str:
+    """Point ``json_extract_string(j, '<path>')`` / ``json_type(j, '<path>')`` at pre-extracted columns.
+
+    The rules of ``lib/landing.py`` read like SQL over the whole line, but DuckDB
+    re-parses a JSON text at every call; a line has ~20 rules. So the loader
+    extracts every path the rules use in one pass (``json_extract(j, [paths])``,
+    one parse per line) into ``_s<i>`` (the value as text) and ``_t<i>`` (its JSON
+    type) columns and rewrites the calls to use them: same semantics, ~3x faster.
+    """
+
+    def column(match: re.Match[str]) -> str:
+        index = paths.setdefault(match.group(2), len(paths))
+        return f"_{'s' if match.group(1) == 'extract_string' else 't'}{index}"
+
+    return _JSON_CALL.sub(column, sql)
+
+
+def _extracted_columns(paths: dict[str, int]) -> str:
+    if not paths:
+        return ""
+    ordered = sorted(paths, key=paths.__getitem__)
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in ordered)
+    columns = "".join(
+        f", json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}" for i in range(len(ordered))
+    )
+    return f"select *{columns} from (select *, json_extract(j, [{listed}]) as _v from lines)"
+
+
 def _reason_sql(e: Entity) -> str:
     whens = "\n".join(f"when {r.bad_when} then {r.reason}" for r in e.rules)
     return f"""case
@@ -197,14 +229,17 @@ def _load(
     dt_end = datetime.combine(day + timedelta(days=1), datetime.min.time()) + timedelta(
         minutes=future_tolerance_minutes
     )
+    paths: dict[str, int] = {}
+    reason_sql = _compile(_reason_sql(e), paths)
     con.execute(
         f"""create or replace temp table _journey_checked as
         with lines as (
             select *, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j,
                    ?::timestamptz as dt_end, ?::timestamptz as business_start
             from _journey_lines
-        )
-        select file_path, line_number, raw_line, j, {_reason_sql(e)} as reason from lines""",
+        ),
+        extracted as ({_extracted_columns(paths) or "select * from lines"})
+        select file_path, line_number, raw_line, j, {reason_sql} as reason from extracted""",
         [dt_end.isoformat() + "+00:00", business_start.isoformat() + "T00:00:00+00:00"],
     )
     derived_cols = "".join(f", {col}" for col in e.derived)
