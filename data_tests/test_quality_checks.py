@@ -55,6 +55,30 @@ def test_gx_suite_fails_when_call_timestamps_are_out_of_order(tmp_path: Path, co
     assert failed[0]["unexpected_count"] == 1
 
 
+def test_gx_suite_in_chunks_equals_one_batch(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three days, a bad call on two of them; validated as one batch and as one chunk per day
+    b = LandingBuilder(tmp_path)
+    days = ["2025-03-01", "2025-03-02", "2025-03-03"]
+    for i, dt in enumerate(days):
+        for n in range(3):
+            row = call(10 * i + n, f"{dt} 10:00")
+            if n == 0 and i != 1:
+                row["answered_at"] = row["started_at"] - 60
+            b.add("calls", "calls", dt, row)
+    b.write()
+    _load(con, tmp_path, "calls", "calls", days)
+    e = entity("calls", "calls")
+    whole = checks.gx_suite_check(con, e, days, START, 60)
+    monkeypatch.setattr(checks, "GX_CHUNK_ROWS", 3)
+    assert checks._chunks(con, e, days) == [[d] for d in days]
+    chunked = checks.gx_suite_check(con, e, days, START, 60)
+    assert whole.metadata["rows_validated"] == chunked.metadata["rows_validated"] == 9
+    assert whole.failing_count == chunked.failing_count == 2
+    assert whole.metadata["failed_expectations"] == chunked.metadata["failed_expectations"]
+
+
 def test_gx_suite_duplicate_ids_only_warn(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
     b = LandingBuilder(tmp_path)
     b.add("reviews", "reviews", DT, review("r1", "2025-03-02 07:00", stars=4))

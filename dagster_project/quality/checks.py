@@ -35,6 +35,10 @@ DEFAULT_SEVERITY = {"gx_suite": "ERROR", "quarantine_share": "ERROR", "row_volum
 VOLUME_HISTORY_DAYS = 7  # trailing window of the volume check (issue 5: "trailing 7-day mean")
 VOLUME_MIN_HISTORY = 3  # fewer earlier partitions than this: too little history to judge
 SAMPLE_SIZE = 5
+# A backfill's partitions are validated in chunks of whole days of at most this many
+# rows, so memory stays bounded on a year of a large shop (a day is never split: the
+# uniqueness expectations are per partition).
+GX_CHUNK_ROWS = 1_000_000
 
 
 @dataclass
@@ -108,20 +112,59 @@ def _gx_validate(frame: Any, expectations: list[dict[str, Any]]) -> list[dict[st
     return outcomes
 
 
+def _chunks(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str]) -> list[list[str]]:
+    """The run's days grouped into runs of consecutive days of at most GX_CHUNK_ROWS rows loaded."""
+    counts = dict(
+        con.execute(
+            "select dt::varchar, rows_loaded from audit.load_counts where source = ? and entity = ? "
+            "and dt::varchar in (select unnest(?::varchar[]))",
+            [e.source, e.name, dts],
+        ).fetchall()
+    )
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for dt in sorted(dts):
+        if chunks[-1] and rows + counts.get(dt, 0) > GX_CHUNK_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(dt)
+        rows += counts.get(dt, 0)
+    return chunks
+
+
+def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Combine the per-expectation outcomes of two chunks (same suite, same order)."""
+    if not outcomes:
+        return more
+    return [
+        a | {
+            "success": a["success"] and b["success"],
+            "unexpected_count": a["unexpected_count"] + b["unexpected_count"],
+            "sample": (a["sample"] + b["sample"])[:SAMPLE_SIZE],
+            "error": a["error"] or b["error"],
+        }
+        for a, b in zip(outcomes, more, strict=True)
+    ]
+
+
 def gx_suite_check(
     con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], business_start: date, tolerance_minutes: int
 ) -> CheckOutcome:
     suite = load_suite(e.key)
-    frame = con.execute(_suite_frame_sql(suite, e.raw_table, tolerance_minutes), [dts]).df()
-    rows = len(frame)
-    failing: list[dict[str, Any]] = []
-    if rows:
-        params = {"business_start_epoch": _epoch(datetime.combine(business_start, datetime.min.time()))}
-        expectations = [
-            {**spec, "kwargs": {k: _substitute(v, params) for k, v in spec["kwargs"].items()}}
-            for spec in suite["expectations"]
-        ]
-        failing = [o for o in _gx_validate(frame, expectations) if not o["success"]]
+    params = {"business_start_epoch": _epoch(datetime.combine(business_start, datetime.min.time()))}
+    expectations = [
+        {**spec, "kwargs": {k: _substitute(v, params) for k, v in spec["kwargs"].items()}}
+        for spec in suite["expectations"]
+    ]
+    rows = 0
+    outcomes: list[dict[str, Any]] = []
+    for chunk in _chunks(con, e, dts):
+        frame = con.execute(_suite_frame_sql(suite, e.raw_table, tolerance_minutes), [chunk]).df()
+        if len(frame):
+            rows += len(frame)
+            outcomes = _merge(outcomes, _gx_validate(frame, expectations))
+        del frame
+    failing = [o for o in outcomes if not o["success"]]
     blocking = [f for f in failing if f["severity"] == "ERROR"]
     return CheckOutcome(
         name="gx_suite",
