@@ -38,7 +38,7 @@ def journey_dbt(
     settings: JourneySettingsResource,
     config: DbtBuildConfig,
 ):
-    """Build and test the dbt models selected for this run."""
+    """Build the dbt models selected for this run and run their data tests."""
     as_of = warehouse.resolve_as_of(config.as_of)
     context.log.info(f"dbt build with as_of={as_of}")
     os.environ["JOURNEY_WAREHOUSE"] = warehouse.path
@@ -46,4 +46,7 @@ def journey_dbt(
     if config.window_start:
         window = (date.fromisoformat(config.window_start), date.fromisoformat(config.window_end or config.window_start))
     dbt_vars = settings.config().dbt_vars(as_of, window)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    # dbt unit tests run in CI (data_tests/test_dbt_unit_tests.py); a nightly build on real
+    # data runs the models and their data tests only.
+    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
+    yield from dbt.cli(args, context=context).stream()
