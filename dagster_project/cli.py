@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load every partition present and build everything, checks included")
     add_paths(run)
     run.add_argument("--as-of", type=_iso_date, help="last day the run covers (default: the newest dt= present)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental dbt models from scratch (dbt --full-refresh)")
 
     backfill = sub.add_parser("backfill", help="reload a range of daily partitions, then rebuild downstream")
     add_paths(backfill)
@@ -149,7 +151,7 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     if args.command == "run":
-        outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose)
+        outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh)
     else:
         if args.end < args.start:
             raise UsageError(f"--end {args.end} is before --start {args.start}")

@@ -165,7 +165,8 @@ def _extracted_columns(paths: dict[str, int]) -> str:
     ordered = sorted(paths, key=paths.__getitem__)
     listed = ", ".join("'" + p.replace("'", "''") + "'" for p in ordered)
     columns = "".join(
-        f", json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}" for i in range(len(ordered))
+        f", json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}"
+        for i in range(len(ordered))
     )
     return f"select *{columns} from (select *, json_extract(j, [{listed}]) as _v from lines)"
 

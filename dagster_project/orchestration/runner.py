@@ -175,7 +175,9 @@ def _read_summary(outcome: Outcome) -> None:
         con.close()
 
 
-def _execute(first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool) -> Outcome:
+def _execute(
+    first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool, full_refresh: bool = False
+) -> Outcome:
     from dagster import DagsterInstance
 
     from dagster_project.lib.dbt import ensure_manifest
@@ -188,7 +190,7 @@ def _execute(first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     outcome.log_path = log_path
     with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not verbose):
-        _execute_jobs(defs, instance, first_dt, last_dt, as_of, outcome, verbose)
+        _execute_jobs(defs, instance, first_dt, last_dt, as_of, outcome, verbose, full_refresh)
     _read_summary(outcome)
     return outcome
 
@@ -204,7 +206,14 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
 
 
 def _execute_jobs(
-    defs: Any, instance: Any, first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool
+    defs: Any,
+    instance: Any,
+    first_dt: str,
+    last_dt: str,
+    as_of: date | None,
+    outcome: Outcome,
+    verbose: bool,
+    full_refresh: bool = False,
 ) -> None:
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -235,7 +244,14 @@ def _execute_jobs(
             return
         as_of_text = as_of.isoformat() if as_of else None
         ops = {
-            "journey_dbt": {"config": {"as_of": as_of_text, "window_start": first_dt, "window_end": last_dt}},
+            "journey_dbt": {
+                "config": {
+                    "as_of": as_of_text,
+                    "window_start": first_dt,
+                    "window_end": last_dt,
+                    "full_refresh": full_refresh,
+                }
+            },
             "marts__mart_customer_ltv": {"config": {"as_of": as_of_text}},
         }
         if "marts/mart_customer_ltv" not in {k.to_user_string() for k in build_keys}:
@@ -261,8 +277,15 @@ def _check_range(config: JourneyConfig, first: str) -> None:
         )
 
 
-def run_all(config: JourneyConfig, as_of: date | None = None, verbose: bool = False) -> Outcome:
-    """Load every ``dt=`` partition present (up to ``as_of``) and build everything downstream."""
+def run_all(
+    config: JourneyConfig, as_of: date | None = None, verbose: bool = False, full_refresh: bool = False
+) -> Outcome:
+    """Load every ``dt=`` partition present (up to ``as_of``) and build everything downstream.
+
+    ``full_refresh`` rebuilds the incremental dbt models from scratch instead of re-reading
+    their window (after a change of their SQL, or to pick up corrections older than the
+    late-data lookback).
+    """
     landing = config.landing_path
     if not landing.is_dir():
         raise RunnerError(
@@ -274,7 +297,7 @@ def run_all(config: JourneyConfig, as_of: date | None = None, verbose: bool = Fa
     _check_range(config, dts[0])
     as_of = as_of or date.fromisoformat(dts[-1])
     outcome = Outcome(landing, config.warehouse_path, dts[0], dts[-1], as_of.isoformat())
-    return _execute(dts[0], dts[-1], as_of, outcome, verbose)
+    return _execute(dts[0], dts[-1], as_of, outcome, verbose, full_refresh)
 
 
 def backfill(

@@ -23,6 +23,7 @@ class DbtBuildConfig(dg.Config):
     as_of: str | None = None  # YYYY-MM-DD; default: the newest dt= day loaded
     window_start: str | None = None  # dt= days the incremental models re-read (plus the lookback);
     window_end: str | None = None  # default: everything newer than what they hold
+    full_refresh: bool = False  # rebuild the incremental models from scratch
 
 
 @dbt_assets(
@@ -49,4 +50,6 @@ def journey_dbt(
     # dbt unit tests run in CI (data_tests/test_dbt_unit_tests.py); a nightly build on real
     # data runs the models and their data tests only.
     args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
+    if config.full_refresh:
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()

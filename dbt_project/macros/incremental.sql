@@ -18,3 +18,39 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The first event_date an incremental run of fct_customer_journey recomputes: the run's
+    window start (or, without a window, the newest event_date it holds) minus the late-data
+    lookback; never later than the day after the newest event_date it holds, so a gap left
+    by an earlier run (an earlier as_of) is filled. An SQL expression over `relation`. -#}
+{% macro journey_recompute_from(relation) -%}
+    {%- set lookback = var('late_data_lookback_days', 7) | int -%}
+    {%- set held = '(select ' ~ dbt.dateadd('day', 1, 'max(event_date)') ~ ' from ' ~ relation ~ ')' -%}
+    {%- if var('window_start', none) -%}
+        {%- set start = "least(cast('" ~ var('window_start') ~ "' as date), coalesce(" ~ held ~ ", cast('" ~ var('window_start') ~ "' as date)))" -%}
+    {%- else -%}
+        {%- set start = 'coalesce(' ~ held ~ ", cast('1900-01-02' as date))" -%}
+        {%- set lookback = lookback + 1 -%}
+    {%- endif -%}
+    {{ dbt.dateadd('day', -lookback, start) }}
+{%- endmacro %}
+
+{#- Incremental strategy `journey` (fct_customer_journey): the new batch holds every
+    touchpoint of each customer the run touches (renumbered over their whole history) and
+    every touchpoint from journey_recompute_from on. Before inserting it, delete from the
+    table every row with the same key, every row of those customers, and every row from
+    journey_recompute_from on, so that a touchpoint that no longer exists (a reopened
+    ticket, an archived order) cannot linger. Plain DELETE and INSERT: portable to any
+    warehouse with row-level deletes (DuckDB, Delta on Spark, Iceberg on Trino). -#}
+{% macro get_incremental_journey_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ key }} in (select {{ key }} from {{ batch }})
+        or customer_id in (select customer_id from {{ batch }} where customer_id is not null)
+        or event_date >= {{ journey_recompute_from(target) }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ batch }}
+{%- endmacro %}

@@ -4,10 +4,26 @@
 -- but lose their customer_id. revenue_amount (reporting currency): an order's total on
 -- order_placed (0 when cancelled), minus its refund on order_refunded, so that a sum over
 -- the journey is net revenue.
+--
+-- Incremental (strategy `journey`, macros/incremental.sql): a run recomputes every
+-- touchpoint from journey_recompute_from (the window start minus the late-data lookback)
+-- on, and the whole history of every customer with a touchpoint in that range, or whose
+-- older events such a touchpoint re-attributes (a visitor logs in), so numbering stays
+-- exact; an erased contact's older touchpoints lose their customer_id in the same run.
+-- Earlier touchpoints of other customers are kept as they are.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='journey',
+    unique_key='journey_event_id',
+    on_schema_change='fail',
+) }}
+
 with contacts as (
-    select stg.contact_id, stg.created_at
+    -- an erased contact's sign-up stays, without its customer_id, like its other events
+    select case when resolvable.customer_id is not null then stg.contact_id end as customer_id,
+        stg.contact_id, stg.created_at
     from {{ ref('stg_crm__contacts') }} as stg
-    inner join {{ ref('int_customers_resolvable') }} as resolvable on stg.contact_id = resolvable.customer_id
+    left join {{ ref('int_customers_resolvable') }} as resolvable on stg.contact_id = resolvable.customer_id
 ),
 
 orders as (
@@ -36,7 +52,7 @@ reviews as (
 
 touchpoints as (
     select
-        contact_id as source_record_id, contact_id as customer_id, created_at as occurred_at,
+        contact_id as source_record_id, customer_id, created_at as occurred_at,
         'crm' as source_system, 'signed_up' as touchpoint, 'crm' as channel,
         cast(null as {{ dbt.type_int() }}) as score, cast(null as {{ dbt.type_string() }}) as sentiment,
         cast(null as {{ type_double() }}) as revenue_amount
@@ -126,7 +142,46 @@ staged as (
         end as journey_stage
     from touchpoints
     where occurred_at < {{ as_of_end() }}
+),
+
+{% if is_incremental() %}
+window_customers as (
+    select distinct customer_id
+    from staged
+    where customer_id is not null and event_date >= {{ journey_recompute_from(this) }}
+),
+
+previous_owners as (
+    -- older events now tied to a window customer: their former customer is renumbered too
+    select distinct existing.customer_id
+    from {{ this }} as existing
+    inner join staged on existing.journey_event_id = staged.journey_event_id
+    where staged.customer_id in (select window_customers.customer_id from window_customers)
+        and existing.customer_id is not null
+        and existing.customer_id <> staged.customer_id
+),
+
+erased_events as (
+    -- touchpoints held for a contact that is no longer resolvable (erased)
+    select existing.journey_event_id
+    from {{ this }} as existing
+    where existing.customer_id is not null
+        and existing.customer_id not in (select resolvable.customer_id from {{ ref('int_customers_resolvable') }} as resolvable)
+),
+
+batch as (
+    select *
+    from staged
+    where customer_id in (select window_customers.customer_id from window_customers)
+        or customer_id in (select previous_owners.customer_id from previous_owners)
+        or (customer_id is null and event_date >= {{ journey_recompute_from(this) }})
+        or (customer_id is null and journey_event_id in (select erased_events.journey_event_id from erased_events))
 )
+{% else %}
+batch as (
+    select * from staged
+)
+{% endif %}
 
 select
     journey_event_id,
@@ -146,4 +201,4 @@ select
         )
     end as customer_touchpoint_number,
     source_record_id
-from staged
+from batch
