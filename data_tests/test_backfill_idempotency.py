@@ -75,7 +75,9 @@ def test_rerun_is_idempotent_and_backfill_equals_single_days(setup: tuple[Path, 
     day_by_day = root / "day_by_day.duckdb"
     for day in (D1, D2, D3):
         _journey(day_by_day, landing, config, "backfill", "--start", day, "--end", day)
-    assert checksums(day_by_day) == first
+    assert checksums(day_by_day) == first  # incremental day by day (the late event included) = one run
+    _journey(day_by_day, landing, config, "run", "--full-refresh")
+    assert checksums(day_by_day) == first  # and = rebuilding the incremental models from scratch
 
 
 def test_late_event_lands_on_its_event_day(setup: tuple[Path, Path, Path]) -> None:
