@@ -48,4 +48,9 @@ comparisons as (
 
 select measure, in_journey, in_marts
 from comparisons
-where coalesce(in_journey, 0) <> coalesce(in_marts, 0)
+where abs(coalesce(in_journey, 0) - coalesce(in_marts, 0)) > case
+    -- money is summed as floating point in two different orders (orders net of refunds in
+    -- dim_customers, touchpoints in the journey): allow 1 cent per 100,000 customers
+    when measure like '%(cents)' then greatest(1, (select count(*) from {{ ref('dim_customers') }}) / 100000)
+    else 0
+end
