@@ -50,6 +50,11 @@ def journey_dbt(
     # dbt unit tests run in CI (data_tests/test_dbt_unit_tests.py); a nightly build on real
     # data runs the models and their data tests only.
     args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
-    if config.full_refresh:
+    newest = warehouse.newest_loaded_dt()
+    full_refresh = config.full_refresh or (newest is not None and as_of < newest)
+    if full_refresh and not config.full_refresh:
+        # the incremental models hold state as of a later day: rebuild them as known at as_of
+        context.log.info(f"as_of {as_of} is before the newest loaded day {newest}: full refresh")
+    if full_refresh:
         args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()

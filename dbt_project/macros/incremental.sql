@@ -1,22 +1,38 @@
 {#- The raw dt= days an incremental model re-reads: the run's partition window (vars
     window_start / window_end, passed by Dagster) widened by late_data_lookback_days, so an
-    event that arrives days late is picked up; without a window, everything newer than what
-    the model already holds, minus the lookback. A full refresh reads everything. -#}
+    event that arrives days late is picked up, and never starting after the day after the
+    newest day the model holds, so a gap left by an earlier run is filled; without a window,
+    everything newer than what the model holds, minus the lookback. A full refresh reads
+    everything. -#}
 {% macro incremental_dt_filter(dt_column, existing_dt_column) -%}
     {%- set lookback = var('late_data_lookback_days', 7) | int -%}
     {%- if is_incremental() -%}
+        {%- set held = '(select ' ~ dbt.dateadd('day', 1, 'max(' ~ existing_dt_column ~ ')') ~ ' from ' ~ this ~ ')' -%}
         {%- if var('window_start', none) -%}
-            {{ dt_column }} >= {{ dbt.dateadd('day', -lookback, "cast('" ~ var('window_start') ~ "' as date)") }}
+            {%- set start = "cast('" ~ var('window_start') ~ "' as date)" -%}
+            {{ dt_column }} >= {{ dbt.dateadd('day', -lookback, 'least(' ~ start ~ ', coalesce(' ~ held ~ ', ' ~ start ~ '))') }}
             and {{ dt_column }} <= cast('{{ var("window_end", var("window_start")) }}' as date)
         {%- else -%}
-            {{ dt_column }} >= (
-                select coalesce({{ dbt.dateadd('day', -lookback, 'max(' ~ existing_dt_column ~ ')') }}, cast('1900-01-01' as date))
-                from {{ this }}
-            )
+            {{ dt_column }} >= {{ dbt.dateadd('day', -(lookback + 1), 'coalesce(' ~ held ~ ", cast('1900-01-02' as date))") }}
         {%- endif -%}
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- Latest-state staging (CRM CDC, re-delivered reviews), incremental: the versions parsed
+    from the run's window plus, for the keys they touch, the row the model already holds;
+    the caller keeps the newest per key and the table replaces those keys (delete+insert).
+    The held row is the newest of every version read before, so the result equals a full
+    refresh. The model's columns must be `parsed`'s columns, in the same order. -#}
+{% macro with_held_versions(parsed, key) -%}
+    select * from {{ parsed }}
+    {%- if is_incremental() %}
+    union all
+    select held.*
+    from {{ this }} as held
+    where held.{{ key }} in (select {{ parsed }}.{{ key }} from {{ parsed }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- The first event_date an incremental run of fct_customer_journey recomputes: the run's

@@ -1,7 +1,12 @@
 -- One row per HubSpot contact: its latest version as of `as_of` (CDC: latest updatedAt wins).
+-- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
+-- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='contact_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('crm', 'contacts') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -15,18 +20,24 @@ parsed as (
         lower({{ json_text('record', '$.properties.hs_language') }}) as language,
         {{ json_text('record', '$.properties.lifecyclestage') }} as lifecycle_stage,
         {{ json_text('record', '$.properties.customer_segment') }} as segment,
-        {{ iso_to_utc(json_text('record', '$.properties.createdate')) }} as property_created_at,
-        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as record_created_at,
+        coalesce(
+            {{ iso_to_utc(json_text('record', '$.createdAt')) }},
+            {{ iso_to_utc(json_text('record', '$.properties.createdate')) }}
+        ) as created_at,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    {{ with_held_versions('parsed', 'contact_id') }}
+),
+
 latest as (
-    {{ latest_per_key('parsed', 'contact_id', 'updated_at desc, _dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'contact_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
 select
@@ -39,8 +50,10 @@ select
     language,
     lifecycle_stage,
     segment,
-    coalesce(record_created_at, property_created_at) as created_at,
+    created_at,
     updated_at,
     is_archived,
-    _dt as exported_dt
+    exported_dt,
+    source_file_path,
+    source_line_number
 from latest

@@ -1,9 +1,15 @@
 -- One row per distinct version (order id x updatedAt) of a HubSpot order, as of `as_of`.
 -- Unchanged re-sends collapse here. Kept because refunds and cancellations are
 -- later versions: their moment is the first version that shows them.
+-- Incremental: a run parses only its window of dt= days (plus the late-data lookback),
+-- adds the versions held for the orders it touches, and replaces those orders' versions
+-- (is_latest_version recomputed over all of them).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('crm', 'orders') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -26,14 +32,28 @@ parsed as (
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
         record,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    select * from parsed
+    {% if is_incremental() %}
+    union all
+    select
+        held.order_id, held.contact_id, held.order_name, held.external_order_id, held.currency_code,
+        held.subtotal_amount, held.shipping_amount, held.total_amount, held.refund_amount,
+        held.fulfillment_status, held.source_store, held.created_at, held.updated_at, held.is_archived,
+        held.record, held.exported_dt, held.source_file_path, held.source_line_number
+    from {{ this }} as held
+    where held.order_id in (select parsed.order_id from parsed)
+    {% endif %}
+),
+
 versions as (
-    {{ latest_per_key('parsed', 'order_id, updated_at', '_dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'order_id, updated_at', 'exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
 select
@@ -52,5 +72,8 @@ select
     source_store,
     created_at,
     is_archived,
-    record
+    record,
+    exported_dt,
+    source_file_path,
+    source_line_number
 from versions

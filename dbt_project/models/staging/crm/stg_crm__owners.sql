@@ -1,7 +1,12 @@
 -- One row per HubSpot owner (support agent): the newest snapshot as of `as_of`.
+-- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
+-- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='owner_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('crm', 'owners') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -11,15 +16,19 @@ parsed as (
         {{ json_text('record', '$.firstName') }} as first_name,
         {{ json_text('record', '$.lastName') }} as last_name,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    {{ with_held_versions('parsed', 'owner_id') }}
+),
+
 latest as (
-    {{ latest_per_key('parsed', 'owner_id', '_dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'owner_id', 'exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
-select owner_id, email, first_name, last_name, is_archived
+select owner_id, email, first_name, last_name, is_archived, exported_dt, source_file_path, source_line_number
 from latest

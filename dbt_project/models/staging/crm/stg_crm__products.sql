@@ -1,7 +1,12 @@
 -- One row per HubSpot product: its latest version as of `as_of`.
+-- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
+-- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='product_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('crm', 'products') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -13,15 +18,21 @@ parsed as (
         cast({{ json_text('record', '$.properties.price') }} as {{ dbt.type_numeric() }}) as list_price,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    {{ with_held_versions('parsed', 'product_id') }}
+),
+
 latest as (
-    {{ latest_per_key('parsed', 'product_id', 'updated_at desc, _dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'product_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
-select product_id, product_name, sku, category, list_price, updated_at, is_archived
+select
+    product_id, product_name, sku, category, list_price, updated_at, is_archived, exported_dt,
+    source_file_path, source_line_number
 from latest

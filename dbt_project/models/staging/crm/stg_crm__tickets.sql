@@ -1,8 +1,13 @@
 -- One row per HubSpot ticket: its latest version as of `as_of`. Subject and content
 -- (free text) stay in the raw layer.
+-- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
+-- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='ticket_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('crm', 'tickets') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -19,14 +24,18 @@ parsed as (
         {{ iso_to_utc(json_text('record', '$.properties.closed_date')) }} as closed_at,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    {{ with_held_versions('parsed', 'ticket_id') }}
+),
+
 latest as (
-    {{ latest_per_key('parsed', 'ticket_id', 'updated_at desc, _dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'ticket_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
 select
@@ -41,5 +50,8 @@ select
     first_replied_at,
     closed_at,
     updated_at,
-    is_archived
+    is_archived,
+    exported_dt,
+    source_file_path,
+    source_line_number
 from latest

@@ -1,8 +1,13 @@
 -- One row per review (a re-delivered review keeps its latest delivery), posted before the
 -- end of `as_of`. Title, text and the reviewer's display name stay in the raw layer.
+-- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
+-- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='review_id', on_schema_change='fail') }}
+
 with source as (
     select * from {{ source('reviews', 'reviews') }}
     where _dt <= {{ as_of_date() }}
+        and {{ incremental_dt_filter('_dt', 'exported_dt') }}
 ),
 
 parsed as (
@@ -16,16 +21,22 @@ parsed as (
         {{ json_text('record', '$.referenceId') }} as reference_id,
         {{ json_text('record', '$.productSku') }} as product_sku,
         cast({{ json_text('record', '$.isVerified') }} as boolean) as is_verified,
-        _dt,
-        _file_path,
-        _line_number
+        _dt as exported_dt,
+        _file_path as source_file_path,
+        _line_number as source_line_number
     from source
 ),
 
+candidates as (
+    {{ with_held_versions('parsed', 'review_id') }}
+),
+
 deduplicated as (
-    {{ latest_per_key('parsed', 'review_id', '_dt desc, _file_path desc, _line_number desc') }}
+    {{ latest_per_key('candidates', 'review_id', 'exported_dt desc, source_file_path desc, source_line_number desc') }}
 )
 
-select review_id, source, stars, language, created_at, consumer_email, reference_id, product_sku, is_verified
+select
+    review_id, source, stars, language, created_at, consumer_email, reference_id, product_sku, is_verified,
+    exported_dt, source_file_path, source_line_number
 from deduplicated
 where created_at < {{ as_of_end() }}
