@@ -2,7 +2,15 @@
 -- its own userId; else the userId of another event of the same anonymousId (the
 -- visitor logged in before or after); else its context.traits.email; else an email
 -- given on another event of the same anonymousId. Only live (not erased) contacts match.
-with events as (
+--
+-- Incremental (delete+insert on message_id): a run re-identifies every event of each device
+-- (anonymous_id) that could have changed: devices with an event received in the run's
+-- window (plus the late-data lookback; a login re-attributes the device's older events),
+-- and devices with an event tied, now or before, to a contact whose CRM record changed in
+-- that window (new, edited, erased). Other events keep the identity they have.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id', on_schema_change='fail') }}
+
+with known_events as (
     -- what was known by the end of as_of: arrived by then, happened before its end
     select * from {{ ref('stg_cart_events__tracks') }}
     where received_dt <= {{ as_of_date() }}
@@ -12,6 +20,40 @@ with events as (
 customers as (
     select * from {{ ref('int_customers_resolvable') }}
 ),
+
+{% if is_incremental() %}
+changed_contacts as (
+    select contact_id, email
+    from {{ ref('stg_crm__contacts') }}
+    where {{ incremental_dt_filter('exported_dt', 'received_dt') }}
+),
+
+touched as (
+    select message_id, anonymous_id
+    from known_events
+    where {{ incremental_dt_filter('received_dt', 'received_dt') }}
+    union all
+    select message_id, anonymous_id
+    from known_events
+    where user_id in (select changed_contacts.contact_id from changed_contacts)
+        or traits_email in (select changed_contacts.email from changed_contacts)
+    union all
+    select held.message_id, held.anonymous_id
+    from {{ this }} as held
+    where held.customer_id in (select changed_contacts.contact_id from changed_contacts)
+),
+
+events as (
+    select *
+    from known_events
+    where anonymous_id in (select touched.anonymous_id from touched where touched.anonymous_id is not null)
+        or message_id in (select touched.message_id from touched)
+),
+{% else %}
+events as (
+    select * from known_events
+),
+{% endif %}
 
 device_users as (
     -- the most recent logged-in user of each device
