@@ -47,7 +47,7 @@ def _journey(*args: str) -> tuple[float, str]:
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "dagster_project.cli", *args], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    if result.returncode not in (0, 1):
+    if result.returncode != 0:  # a failed run is not a benchmark figure
         sys.exit(f"journey {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return elapsed, result.stdout
 

@@ -8,6 +8,7 @@
 -- window (plus the late-data lookback; a login re-attributes the device's older events),
 -- and devices with an event tied, now or before, to a contact whose CRM record changed in
 -- that window (new, edited, erased). Other events keep the identity they have.
+-- depends_on: {{ ref('stg_crm__contacts') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id', on_schema_change='fail') }}
 
 with known_events as (
