@@ -4,7 +4,7 @@
 -- given on another event of the same anonymousId. Only live (not erased) contacts match.
 --
 -- Incremental (delete+insert on message_id): a run re-identifies every event of each device
--- (anonymous_id) that could have changed: devices with an event received in the run's
+-- (anonymous_id) that could have changed: devices with a new event received in the run's
 -- window (plus the late-data lookback; a login re-attributes the device's older events),
 -- and devices with an event tied, now or before, to a contact whose CRM record changed in
 -- that window (new, edited, erased). Other events keep the identity they have.
@@ -30,9 +30,11 @@ changed_contacts as (
 ),
 
 touched as (
+    -- events new since the last run (re-read days hold mostly events already identified)
     select message_id, anonymous_id
     from known_events
     where {{ incremental_dt_filter('received_dt', 'received_dt') }}
+        and message_id not in (select held.message_id from {{ this }} as held)
     union all
     select message_id, anonymous_id
     from known_events
