@@ -39,7 +39,10 @@ touched as (
     select message_id, anonymous_id
     from known_events
     where user_id in (select changed_contacts.contact_id from changed_contacts)
-        or traits_email in (select changed_contacts.email from changed_contacts)
+    union all
+    select message_id, anonymous_id
+    from known_events
+    where traits_email in (select changed_contacts.email from changed_contacts)
     union all
     select held.message_id, held.anonymous_id
     from {{ this }} as held
@@ -47,10 +50,14 @@ touched as (
 ),
 
 events as (
+    -- (no OR of two IN lists: each branch stays a plain semi-join)
     select *
     from known_events
-    where anonymous_id in (select touched.anonymous_id from touched where touched.anonymous_id is not null)
-        or message_id in (select touched.message_id from touched)
+    where anonymous_id in (select touched.anonymous_id from touched)
+    union all
+    select *
+    from known_events
+    where anonymous_id is null and message_id in (select touched.message_id from touched)
 ),
 {% else %}
 events as (
