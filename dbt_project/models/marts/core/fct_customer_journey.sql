@@ -6,7 +6,7 @@
 -- the journey is net revenue.
 --
 -- Incremental (strategy `journey`, macros/incremental.sql): a run recomputes every
--- touchpoint from journey_recompute_from (the window start minus the late-data lookback)
+-- touchpoint from recompute_from (the window start minus the late-data lookback)
 -- on, and the whole history of every customer with a touchpoint in that range, or whose
 -- older events such a touchpoint re-attributes (a visitor logs in), so numbering stays
 -- exact; an erased contact's older touchpoints lose their customer_id in the same run.
@@ -148,7 +148,7 @@ staged as (
 window_customers as (
     select distinct customer_id
     from staged
-    where customer_id is not null and event_date >= {{ journey_recompute_from(this) }}
+    where customer_id is not null and event_date >= {{ recompute_from(this, 'event_date') }}
 ),
 
 previous_owners as (
@@ -174,7 +174,7 @@ batch as (
     from staged
     where customer_id in (select window_customers.customer_id from window_customers)
         or customer_id in (select previous_owners.customer_id from previous_owners)
-        or (customer_id is null and event_date >= {{ journey_recompute_from(this) }})
+        or (customer_id is null and event_date >= {{ recompute_from(this, 'event_date') }})
         or (customer_id is null and journey_event_id in (select erased_events.journey_event_id from erased_events))
 )
 {% else %}

@@ -34,13 +34,7 @@ parsed as (
 ),
 
 candidates as (
-    select * from parsed
-    {% if is_incremental() %}
-    union all
-    select existing.*
-    from {{ this }} as existing
-    where existing.call_id in (select parsed.call_id from parsed)
-    {% endif %}
+    {{ with_held_versions('parsed', 'call_id') }}
 ),
 
 deduplicated as (

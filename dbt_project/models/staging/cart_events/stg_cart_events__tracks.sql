@@ -42,13 +42,7 @@ parsed as (
 ),
 
 candidates as (
-    select * from parsed
-    {% if is_incremental() %}
-    union all
-    select existing.*
-    from {{ this }} as existing
-    where existing.message_id in (select parsed.message_id from parsed)
-    {% endif %}
+    {{ with_held_versions('parsed', 'message_id') }}
 ),
 
 first_deliveries as (
