@@ -10,7 +10,10 @@ targets live here, never in tests.
     python bench/bench_pipeline.py --customers 100000 --days 90 [--keep DIR] [--new-day-only]
 
 `--new-day-only` reuses the warehouse a previous full run left in `--keep DIR` (its figures
-are read back from DIR/bench.json) and measures the new day again.
+are read back from DIR/bench.json) and measures the new day again. With `--keep`, the full
+run's warehouse is also copied to DIR/warehouse.full.duckdb, and `--new-day-only` starts
+from that copy, so every new-day measurement starts from the same state: day D built, day
+D + 1 not yet loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,6 +90,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     log = _home(work) / "logs" / "journey-last-run.log"
     landing, warehouse, results = work / "landing", work / "warehouse.duckdb", work / "bench.json"
+    snapshot = work / "warehouse.full.duckdb"
     last_full = (date.fromisoformat(args.start_date) + timedelta(days=args.days - 1)).isoformat()
     next_day = (date.fromisoformat(last_full) + timedelta(days=1)).isoformat()
 
@@ -96,6 +101,8 @@ def main() -> None:
     if args.new_day_only:
         full = json.loads(results.read_text())["full_seconds"]
         print(f"full run to {last_full} (kept from an earlier run): {full:.1f} s")
+        if snapshot.exists():
+            shutil.copyfile(snapshot, warehouse)
     else:
         warehouse.unlink(missing_ok=True)
         full, report = _journey("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", last_full)
@@ -103,6 +110,8 @@ def main() -> None:
         results.write_text(json.dumps({"full_seconds": full, "phases": _phases(report), "dbt_layers": layers}))
         print(f"full run to {last_full}: {full:.1f} s ({_phases(report)})")
         print(f"  dbt node time by layer: {_layers_text(layers)}")
+        if args.keep:
+            shutil.copyfile(warehouse, snapshot)
     one, report = _journey("backfill", "--start", next_day, "--end", next_day, "--landing", str(landing),
                            "--warehouse", str(warehouse))
     print(f"one new day {next_day}: {one:.1f} s ({_phases(report)}), {100 * one / full:.1f} % of the full run")
