@@ -56,3 +56,9 @@
 {% macro seconds_between(start, finish) -%}
     {{ dbt.datediff(start, finish, 'second') }}
 {%- endmacro %}
+
+{#- When this dbt invocation started (UTC), as a timestamp literal: a watermark that tells a
+    downstream incremental model which rows an upstream one rewrote since it last ran. -#}
+{% macro run_started_at_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

@@ -5,10 +5,59 @@
 -- A recovered cart is an abandoned cart whose identified customer places a counted order,
 -- in any channel, within cart_recovery_days after the window closed.
 {%- set window_minutes = (var('cart_abandonment_window_hours') * 60) | int %}
-with events as (
+--
+-- Incremental (delete+insert on cart_id): a run recomputes the carts whose status or
+-- recovery can have changed, and keeps every other cart as it is:
+-- - carts with an event int_cart_events_identified rewrote since this model last ran
+--   (new and late events, devices re-identified by a login, contacts edited or erased):
+--   events whose identified_at is later than the newest last_identified_at held here;
+-- - carts held as open: the window may have closed by the new as_of;
+-- - abandoned carts of a contact that owns, or owned, an order with a version exported
+--   from recompute_from on (a new order may recover them, a cancellation un-recover them).
+-- summarised_as_of and last_identified_at are this bookkeeping; marts do not carry them.
+-- depends_on: {{ ref('stg_crm__order_versions') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='cart_id', on_schema_change='fail') }}
+with cart_events as (
     select * from {{ ref('int_cart_events_identified') }}
     where cart_id is not null
 ),
+
+{% if is_incremental() %}
+changed_orders as (
+    select order_id
+    from {{ ref('stg_crm__order_versions') }}
+    where {{ incremental_dt_filter('exported_dt', 'summarised_as_of') }}
+),
+
+touched_carts as (
+    select cart_events.cart_id
+    from cart_events
+    where cart_events.identified_at > (select max(held.last_identified_at) from {{ this }} as held)
+    union all
+    select held.cart_id
+    from {{ this }} as held
+    where held.cart_status = 'open'
+    union all
+    select held.cart_id
+    from {{ this }} as held
+    where held.cart_status = 'abandoned'
+        and held.customer_id in (
+            select versions.contact_id
+            from {{ ref('stg_crm__order_versions') }} as versions
+            where versions.order_id in (select changed_orders.order_id from changed_orders)
+        )
+),
+
+events as (
+    select *
+    from cart_events
+    where cart_id in (select touched_carts.cart_id from touched_carts)
+),
+{% else %}
+events as (
+    select * from cart_events
+),
+{% endif %}
 
 counted_orders as (
     select customer_id, ordered_at
@@ -63,6 +112,7 @@ windows as (
 milestones as (
     select
         windows.cart_id,
+        max(events.identified_at) as last_identified_at,
         min(case when events.event_name = 'Checkout Started' then events.occurred_at end) as checkout_started_at,
         min(
             case
@@ -89,6 +139,7 @@ classified as (
         milestones.checkout_started_at,
         milestones.converted_at,
         milestones.first_order_completed_at,
+        milestones.last_identified_at,
         milestones.checkout_started_at is not null as has_checkout,
         case
             when milestones.converted_at is not null then 'converted'
@@ -115,8 +166,20 @@ recoveries as (
 )
 
 select
-    classified.*,
+    classified.cart_id,
+    classified.customer_id,
+    classified.device_type,
+    classified.started_at,
+    classified.cart_date,
+    classified.window_ends_at,
+    classified.checkout_started_at,
+    classified.converted_at,
+    classified.first_order_completed_at,
+    classified.has_checkout,
+    classified.cart_status,
     recoveries.recovered_at,
-    recoveries.recovered_at is not null as is_recovered
+    recoveries.recovered_at is not null as is_recovered,
+    {{ as_of_date() }} as summarised_as_of,
+    classified.last_identified_at
 from classified
 left join recoveries on classified.cart_id = recoveries.cart_id

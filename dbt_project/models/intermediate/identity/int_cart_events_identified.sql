@@ -8,6 +8,8 @@
 -- window (plus the late-data lookback; a login re-attributes the device's older events),
 -- and devices with an event tied, now or before, to a contact whose CRM record changed in
 -- that window (new, edited, erased). Other events keep the identity they have.
+-- identified_at is when the run that (re)wrote the row started: int_carts_summarised
+-- recomputes exactly the carts with an event rewritten since it last ran.
 -- depends_on: {{ ref('stg_crm__contacts') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id', on_schema_change='fail') }}
 
@@ -108,7 +110,8 @@ identified as (
             when device_user.customer_id is not null then 'anonymous_id'
             when own_email.customer_id is not null then 'email'
             when device_email.customer_id is not null then 'anonymous_id_email'
-        end as identified_by
+        end as identified_by,
+        {{ run_started_at_timestamp() }} as identified_at
     from events
     left join customers as own_user on events.user_id = own_user.customer_id
     left join device_users on events.anonymous_id = device_users.anonymous_id
