@@ -43,3 +43,30 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
     assert summary, tested.stdout[-2000:]
     passed = int(summary[-1].split("PASS=")[1].split()[0])
     assert passed >= 23, summary[-1]  # every unit test ran (23 when this test was written)
+
+
+def _compiled_test(tmp_path: Path, name: str, *extra: str, window: str | None = None) -> str:
+    target = tmp_path / ("target-" + "-".join([window or "none", *extra]).replace("-", "_"))
+    dbt_vars = {"as_of": "2025-03-31"} | ({"window_start": window} if window else {})
+    result = subprocess.run(
+        [DBT, "compile", "--select", name, *extra, "--profiles-dir", ".", "--target-path", str(target),
+         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps(dbt_vars)],
+        cwd=ROOT / "dbt_project", capture_output=True, text=True, timeout=300,
+        env=os.environ | {"JOURNEY_WAREHOUSE": str(tmp_path / "compile.duckdb"), "DO_NOT_TRACK": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    (sql,) = list(target.rglob(f"{name}.sql"))
+    return " ".join(sql.read_text().split())
+
+
+def test_data_tests_of_incremental_runs_cover_the_rewritten_rows(tmp_path: Path) -> None:
+    """macros/test_scope.sql: with a window, the big tables' generic tests look at rows from
+    window_start minus the lookback on (7 days: 2025-03-24); a full refresh or a run without
+    a window tests every row; a model without meta.test_scope_column is never restricted."""
+    test = "unique_fct_customer_journey_journey_event_id"
+    scoped = _compiled_test(tmp_path, test, window="2025-03-31")
+    assert "where event_date >= (cast('2025-03-31' as date) + cast(-7 as bigint) * interval 1 day)" in scoped
+    assert "where event_date" not in _compiled_test(tmp_path, test)
+    assert "where event_date" not in _compiled_test(tmp_path, test, "--full-refresh", window="2025-03-31")
+    unscoped = _compiled_test(tmp_path, "unique_dim_customers_customer_id", window="2025-03-31")
+    assert 'from "compile"."marts"."dim_customers" where customer_id is not null' in unscoped
