@@ -127,11 +127,75 @@ touchpoints as (
     from reviews
 ),
 
-staged as (
+dated as (
+    select
+        touchpoints.*,
+        {{ reporting_date('occurred_at') }} as event_date
+    from touchpoints
+    where occurred_at < {{ as_of_end() }}
+),
+
+{% if is_incremental() %}
+{#- Touchpoints are narrowed down before their surrogate keys are computed: a run keys
+    the touchpoints it recomputes, not the whole history. -#}
+window_customers as (
+    select distinct customer_id
+    from dated
+    where customer_id is not null and event_date >= {{ recompute_from(this, 'event_date') }}
+),
+
+window_customer_touchpoints as (
+    select *
+    from dated
+    where customer_id in (select window_customers.customer_id from window_customers)
+),
+
+previous_owners as (
+    -- older events now tied to a window customer: their former customer is renumbered too
+    select distinct existing.customer_id
+    from {{ this }} as existing
+    inner join window_customer_touchpoints as moved
+        on existing.source_record_id = moved.source_record_id
+        and existing.touchpoint = moved.touchpoint
+        and existing.source_system = moved.source_system
+    where existing.customer_id is not null
+        and existing.customer_id <> moved.customer_id
+),
+
+erased_records as (
+    -- touchpoints held for a contact that is no longer resolvable (erased)
+    select existing.source_record_id
+    from {{ this }} as existing
+    where existing.customer_id is not null
+        and existing.customer_id not in (select resolvable.customer_id from {{ ref('int_customers_resolvable') }} as resolvable)
+),
+
+selected as (
+    select * from window_customer_touchpoints
+    union all
+    select *
+    from dated
+    where customer_id in (select previous_owners.customer_id from previous_owners)
+        and customer_id not in (select window_customers.customer_id from window_customers)
+    union all
+    select *
+    from dated
+    where customer_id is null
+        and (
+            event_date >= {{ recompute_from(this, 'event_date') }}
+            or source_record_id in (select erased_records.source_record_id from erased_records)
+        )
+),
+{% else %}
+selected as (
+    select * from dated
+),
+{% endif %}
+
+batch as (
     select
         {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
-        touchpoints.*,
-        {{ reporting_date('occurred_at') }} as event_date,
+        selected.*,
         case
             when touchpoint = 'signed_up' then 'acquisition'
             when touchpoint in ('cart_started', 'checkout_started', 'cart_abandoned') then 'consideration'
@@ -140,48 +204,8 @@ staged as (
             when touchpoint in ('ticket_opened', 'ticket_closed', 'call_answered', 'call_missed') then 'support'
             when touchpoint in ('survey_answered', 'review_posted') then 'feedback'
         end as journey_stage
-    from touchpoints
-    where occurred_at < {{ as_of_end() }}
-),
-
-{% if is_incremental() %}
-window_customers as (
-    select distinct customer_id
-    from staged
-    where customer_id is not null and event_date >= {{ recompute_from(this, 'event_date') }}
-),
-
-previous_owners as (
-    -- older events now tied to a window customer: their former customer is renumbered too
-    select distinct existing.customer_id
-    from {{ this }} as existing
-    inner join staged on existing.journey_event_id = staged.journey_event_id
-    where staged.customer_id in (select window_customers.customer_id from window_customers)
-        and existing.customer_id is not null
-        and existing.customer_id <> staged.customer_id
-),
-
-erased_events as (
-    -- touchpoints held for a contact that is no longer resolvable (erased)
-    select existing.journey_event_id
-    from {{ this }} as existing
-    where existing.customer_id is not null
-        and existing.customer_id not in (select resolvable.customer_id from {{ ref('int_customers_resolvable') }} as resolvable)
-),
-
-batch as (
-    select *
-    from staged
-    where customer_id in (select window_customers.customer_id from window_customers)
-        or customer_id in (select previous_owners.customer_id from previous_owners)
-        or (customer_id is null and event_date >= {{ recompute_from(this, 'event_date') }})
-        or (customer_id is null and journey_event_id in (select erased_events.journey_event_id from erased_events))
+    from selected
 )
-{% else %}
-batch as (
-    select * from staged
-)
-{% endif %}
 
 select
     journey_event_id,
