@@ -154,10 +154,12 @@ previous_owners as (
     -- older events now tied to a window customer: their former customer is renumbered too
     select distinct existing.customer_id
     from {{ this }} as existing
-    inner join window_customer_touchpoints as moved
-        on existing.source_record_id = moved.source_record_id
-        and existing.touchpoint = moved.touchpoint
-        and existing.source_system = moved.source_system
+    inner join (
+        select
+            {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
+            customer_id
+        from window_customer_touchpoints
+    ) as moved on existing.journey_event_id = moved.journey_event_id
     where existing.customer_id is not null
         and existing.customer_id <> moved.customer_id
 ),
