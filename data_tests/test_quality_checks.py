@@ -155,7 +155,7 @@ def test_every_entity_has_a_suite_whose_columns_exist(con: duckdb.DuckDBPyConnec
     ensure_schemas(con, ENTITIES)
     for e in ENTITIES:
         suite = checks.load_suite(e.key)
-        frame = con.execute(checks._suite_frame_sql(suite, e.raw_table), [[DT]]).df()
+        frame = con.execute(checks._suite_frame_sql(suite, e.raw_table), [DT, DT, [DT]]).df()
         used = set()
         for spec in suite["expectations"]:
             kwargs = spec["kwargs"]
