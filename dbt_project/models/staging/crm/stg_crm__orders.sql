@@ -1,4 +1,7 @@
 -- One row per HubSpot order: its latest version as of `as_of`.
+-- A view: it parses nothing (stg_crm__order_versions did), so a table would only copy the
+-- 650 k latest versions again on every run.
+{{ config(materialized='view') }}
 with versions as (
     select * from {{ ref('stg_crm__order_versions') }}
 )
