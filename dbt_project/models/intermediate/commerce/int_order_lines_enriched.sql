@@ -1,5 +1,8 @@
 -- One row per line item of a counted order, with its product category and customer:
 -- the basis of repeat, cross-sell and upsell (CONTRACT §4).
+-- A view: mart_repeat_purchase_monthly is its only reader, so a table would copy every
+-- order line once more on every run.
+{{ config(materialized='view') }}
 with lines as (
     select * from {{ ref('stg_crm__order_line_items') }}
 ),
