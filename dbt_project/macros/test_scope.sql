@@ -1,7 +1,8 @@
 {#- Data tests of an incremental run look at what the run rewrote. A model whose
     `meta.test_scope_column` names a date column has its generic data tests (unique,
     not_null, accepted_values, relationships...) restricted to rows with that column on or
-    after recompute_from (the run's window start minus late_data_lookback_days); a full
+    after the run's window start minus late_data_lookback_days (what recompute_from gives
+    once the run has written its window); a full
     refresh, or a run without a window, tests every row. The rows before it were tested by
     the run that wrote them, and delete+insert on the unique key keeps a rewritten key
     from also surviving in an older row. A test's own `where` config still applies.

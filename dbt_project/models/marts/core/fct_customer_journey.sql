@@ -165,7 +165,9 @@ previous_owners as (
 ),
 
 erased_records as (
-    -- touchpoints held for a contact that is no longer resolvable (erased)
+    -- touchpoints held for a contact that is no longer resolvable (erased), by source
+    -- record: a wider net than the key, which costs nothing, as a batch row that was not
+    -- needed replaces an identical one
     select existing.source_record_id
     from {{ this }} as existing
     where existing.customer_id is not null
