@@ -43,3 +43,25 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist() -> None:
     assert ("marts/dim_customers", "unique_dim_customers_customer_id") in check_keys
     assert defs.resolve_job_def("extract_landing") is not None
     assert defs.resolve_job_def("build_warehouse") is not None
+
+
+def test_dbt_resource_knows_the_dbt_version_without_asking_dbt(tmp_path) -> None:
+    """The resource answers dagster-dbt's version question from the package metadata, and the
+    answer is the one `dbt --version` gives; a `dbt` from elsewhere is still asked."""
+    import re
+    import shutil
+    import subprocess
+
+    from dagster_project.lib.dbt import JourneyDbtCliResource
+    from dagster_project.transform.assets import DBT_PROJECT
+
+    dbt = shutil.which("dbt")
+    assert dbt, "dbt must be on PATH"
+    printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True).stdout
+    expected = re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
+    assert str(JourneyDbtCliResource(project_dir=DBT_PROJECT)._cli_version) == expected
+    other = tmp_path / "dbt"
+    other.write_text("#!/bin/sh\necho 'Core:'\necho '  - installed: 9.8.7'\n")
+    other.chmod(0o755)
+    elsewhere = JourneyDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(other))
+    assert str(elsewhere._cli_version) == "9.8.7"

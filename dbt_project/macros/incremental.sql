@@ -36,6 +36,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The newest `column` value held in `relation`, or `default` when it holds none, as an
+    SQL value of `data_type` for a filter. Like recompute_from, a literal read once at compile
+    time in real runs (so the scan it filters is pruned), and the same rule as a scalar
+    subquery where `relation` is a unit-test fixture. -#}
+{% macro held_max(relation, column, data_type, default) -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set held = run_query('select max(' ~ column ~ ') from ' ~ relation).columns[0].values()[0] -%}
+        cast('{{ default if held is none else held }}' as {{ data_type }})
+    {%- else -%}
+        coalesce((select max({{ column }}) from {{ relation }}), cast('{{ default }}' as {{ data_type }}))
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The raw dt= days an incremental model re-reads: from recompute_from on, up to the
     window's end when the run has a window. A full refresh reads everything. -#}
 {% macro incremental_dt_filter(dt_column, existing_dt_column) -%}

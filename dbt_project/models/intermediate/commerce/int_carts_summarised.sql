@@ -17,11 +17,10 @@
 -- summarised_as_of and last_identified_at are this bookkeeping; marts do not carry them.
 -- depends_on: {{ ref('stg_crm__order_versions') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='cart_id', on_schema_change='fail') }}
-with cart_events as (
-    select * from {{ ref('int_cart_events_identified') }}
-    where cart_id is not null
-),
-
+{#- The identified events are read in each branch rather than through one CTE: a CTE with
+    several readers is materialized whole (16 M rows) before any reader filters it. -#}
+{%- set cart_events = ref('int_cart_events_identified') %}
+with
 {% if is_incremental() %}
 changed_orders as (
     select order_id
@@ -31,8 +30,10 @@ changed_orders as (
 
 touched_carts as (
     select cart_events.cart_id
-    from cart_events
-    where cart_events.identified_at > (select max(held.last_identified_at) from {{ this }} as held)
+    from {{ cart_events }} as cart_events
+    where cart_events.cart_id is not null
+        and cart_events.identified_at
+            > {{ held_max(this, 'last_identified_at', dbt.type_timestamp(), '1900-01-01 00:00:00') }}
     union all
     select held.cart_id
     from {{ this }} as held
@@ -50,12 +51,13 @@ touched_carts as (
 
 events as (
     select *
-    from cart_events
+    from {{ cart_events }}
     where cart_id in (select touched_carts.cart_id from touched_carts)
 ),
 {% else %}
 events as (
-    select * from cart_events
+    select * from {{ cart_events }}
+    where cart_id is not null
 ),
 {% endif %}
 
