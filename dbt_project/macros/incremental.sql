@@ -86,13 +86,14 @@
         or ({{ a_dt }} = {{ b_dt }} and {{ a_file }} = {{ b_file }} and {{ a_line }} < {{ b_line }}))
 {%- endmacro %}
 
-{#- Incremental strategy `journey` (fct_customer_journey): the new batch holds every
-    touchpoint of each customer the run touches (renumbered over their whole history) and
-    every touchpoint from recompute_from on. Before inserting it, delete from the
-    table every row with the same key, every row of those customers, and every row from
-    recompute_from on, so that a touchpoint that no longer exists (a reopened
-    ticket, an archived order) cannot linger. Plain DELETE and INSERT: portable to any
-    warehouse with row-level deletes (DuckDB, Delta on Spark, Iceberg on Trino). -#}
+{#- Incremental strategy `journey` (fct_customer_journey): the new batch holds the whole
+    history of each customer the run recomputes (renumbered) and every anonymous touchpoint
+    from recompute_from on. Before inserting it, delete from the table every row with the
+    same key, every row of those customers, and every anonymous row from recompute_from on,
+    so that a touchpoint that no longer exists (a reopened ticket, an archived order) cannot
+    linger: a customer's recent touchpoint that is gone makes the model recompute that
+    customer. Plain DELETE and INSERT: portable to any warehouse with row-level deletes
+    (DuckDB, Delta on Spark, Iceberg on Trino). -#}
 {% macro get_incremental_journey_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set batch = arg_dict['temp_relation'] -%}
@@ -101,7 +102,7 @@
     delete from {{ target }}
     where {{ key }} in (select {{ key }} from {{ batch }})
         or customer_id in (select customer_id from {{ batch }} where customer_id is not null)
-        or event_date >= {{ recompute_from(target, 'event_date') }};
+        or (customer_id is null and event_date >= {{ recompute_from(target, 'event_date') }});
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ batch }}
 {%- endmacro %}

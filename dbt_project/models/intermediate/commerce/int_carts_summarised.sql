@@ -14,7 +14,9 @@
 -- - carts held as open: the window may have closed by the new as_of;
 -- - abandoned carts of a contact that owns, or owned, an order with a version exported
 --   from recompute_from on (a new order may recover them, a cancellation un-recover them).
--- summarised_as_of and last_identified_at are this bookkeeping; marts do not carry them.
+-- summarised_as_of, last_identified_at and owner_changed_as_of (the as_of of the run that
+-- gave a held cart another customer: fct_customer_journey renumbers both owners) are this
+-- bookkeeping; marts do not carry them.
 -- depends_on: {{ ref('stg_crm__order_versions') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='cart_id', on_schema_change='fail') }}
 {#- The identified events are read in each branch rather than through one CTE: a CTE with
@@ -182,6 +184,18 @@ select
     recoveries.recovered_at,
     recoveries.recovered_at is not null as is_recovered,
     {{ as_of_date() }} as summarised_as_of,
-    classified.last_identified_at
+    classified.last_identified_at,
+    {% if is_incremental() -%}
+    case
+        when held.cart_id is not null and held.customer_id is distinct from classified.customer_id
+            then {{ as_of_date() }}
+        else held.owner_changed_as_of
+    end
+    {%- else -%}
+    cast(null as date)
+    {%- endif %} as owner_changed_as_of
 from classified
 left join recoveries on classified.cart_id = recoveries.cart_id
+{% if is_incremental() -%}
+left join {{ this }} as held on classified.cart_id = held.cart_id
+{%- endif %}

@@ -5,12 +5,16 @@
 -- order_placed (0 when cancelled), minus its refund on order_refunded, so that a sum over
 -- the journey is net revenue.
 --
--- Incremental (strategy `journey`, macros/incremental.sql): a run recomputes every
--- touchpoint from recompute_from (the window start minus the late-data lookback)
--- on, and the whole history of every customer with a touchpoint in that range, or whose
--- older events such a touchpoint re-attributes (a visitor logs in), so numbering stays
--- exact; an erased contact's older touchpoints lose their customer_id in the same run.
--- Earlier touchpoints of other customers are kept as they are.
+-- Incremental (strategy `journey`, macros/incremental.sql): a run compares the touchpoints
+-- from recompute_from on (the window start minus the late-data lookback) with the rows
+-- held, and recomputes the whole history of every customer that changed: one with a recent
+-- touchpoint that is new, gone or different (before or after), a contact exported in that
+-- range (a call or review may now resolve to it), the new owner of a cart that changed
+-- owner in that range (its device was re-identified), and the former owner of any touchpoint these now
+-- hold (a visitor logs in), so numbering stays exact. Recent anonymous touchpoints are
+-- recomputed too; an erased contact's older touchpoints lose their customer_id in the same
+-- run. Every other row is kept as it is: a customer whose recent touchpoints are unchanged
+-- is not rewritten.
 {{ config(
     materialized='incremental',
     incremental_strategy='journey',
@@ -137,28 +141,68 @@ dated as (
 
 {% if is_incremental() %}
 {#- Touchpoints are narrowed down before their surrogate keys are computed: a run keys
-    the touchpoints it recomputes, not the whole history. -#}
-window_customers as (
-    select distinct customer_id
+    the touchpoints it compares or recomputes, not the whole history. -#}
+{%- set recompute_from_day = recompute_from(this, 'event_date') %}
+recent as (
+    select
+        {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
+        dated.*
     from dated
-    where customer_id is not null and event_date >= {{ recompute_from(this, 'event_date') }}
+    where event_date >= {{ recompute_from_day }}
 ),
 
-window_customer_touchpoints as (
+held_recent as (
+    select *
+    from {{ this }}
+    where event_date >= {{ recompute_from_day }}
+),
+
+changed_touchpoints as (
+    -- recent touchpoints that are new, gone, or different from the row held
+    select recent.customer_id as customer_id, held_recent.customer_id as held_customer_id
+    from recent
+    full outer join held_recent on recent.journey_event_id = held_recent.journey_event_id
+    where recent.journey_event_id is null
+        or held_recent.journey_event_id is null
+        or recent.customer_id is distinct from held_recent.customer_id
+        or recent.occurred_at is distinct from held_recent.occurred_at
+        or recent.channel is distinct from held_recent.channel
+        or recent.score is distinct from held_recent.score
+        or recent.sentiment is distinct from held_recent.sentiment
+        or recent.revenue_amount is distinct from held_recent.revenue_amount
+),
+
+changed_customers as (
+    select customer_id from changed_touchpoints where customer_id is not null
+    union
+    select held_customer_id from changed_touchpoints where held_customer_id is not null
+    union
+    -- a contact edited or created: a call or review may now resolve to it, at any date
+    select contact_id
+    from {{ ref('stg_crm__contacts') }}
+    where exported_dt >= {{ recompute_from_day }}
+    union
+    -- a cart that changed owner (its device was re-identified), at any date
+    select customer_id
+    from {{ ref('int_carts_summarised') }}
+    where customer_id is not null and owner_changed_as_of >= {{ recompute_from_day }}
+),
+
+changed_customer_touchpoints as (
     select *
     from dated
-    where customer_id in (select window_customers.customer_id from window_customers)
+    where customer_id in (select changed_customers.customer_id from changed_customers)
 ),
 
 previous_owners as (
-    -- older events now tied to a window customer: their former customer is renumbered too
+    -- older events now tied to a changed customer: their former customer is renumbered too
     select distinct existing.customer_id
     from {{ this }} as existing
     inner join (
         select
             {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
             customer_id
-        from window_customer_touchpoints
+        from changed_customer_touchpoints
     ) as moved on existing.journey_event_id = moved.journey_event_id
     where existing.customer_id is not null
         and existing.customer_id <> moved.customer_id
@@ -175,18 +219,18 @@ erased_records as (
 ),
 
 selected as (
-    select * from window_customer_touchpoints
+    select * from changed_customer_touchpoints
     union all
     select *
     from dated
     where customer_id in (select previous_owners.customer_id from previous_owners)
-        and customer_id not in (select window_customers.customer_id from window_customers)
+        and customer_id not in (select changed_customers.customer_id from changed_customers)
     union all
     select *
     from dated
     where customer_id is null
         and (
-            event_date >= {{ recompute_from(this, 'event_date') }}
+            event_date >= {{ recompute_from_day }}
             or source_record_id in (select erased_records.source_record_id from erased_records)
         )
 ),
