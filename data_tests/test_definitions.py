@@ -59,7 +59,9 @@ def test_dbt_resource_knows_the_dbt_version_without_asking_dbt(tmp_path) -> None
     assert dbt, "dbt must be on PATH"
     printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True).stdout
     expected = re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
-    assert str(JourneyDbtCliResource(project_dir=DBT_PROJECT)._cli_version) == expected
+    resource = JourneyDbtCliResource(project_dir=DBT_PROJECT)
+    assert str(resource._cli_version) == expected
+    assert resource._initialize_dbt_core_adapter(["build"]) is None  # no in-process adapter
     other = tmp_path / "dbt"
     other.write_text("#!/bin/sh\necho 'Core:'\necho '  - installed: 9.8.7'\n")
     other.chmod(0o755)

@@ -209,13 +209,17 @@ previous_owners as (
 ),
 
 erased_records as (
-    -- touchpoints held for a contact that is no longer resolvable (erased), by source
+    -- touchpoints held for a contact erased (archived) in the recomputed range, by source
     -- record: a wider net than the key, which costs nothing, as a batch row that was not
-    -- needed replaces an identical one
+    -- needed replaces an identical one. (Not resolvable = archived: int_customers_resolvable
+    -- is every contact not archived; an erasure is a contact version, exported that day.)
     select existing.source_record_id
     from {{ this }} as existing
-    where existing.customer_id is not null
-        and existing.customer_id not in (select resolvable.customer_id from {{ ref('int_customers_resolvable') }} as resolvable)
+    where existing.customer_id in (
+        select erased.contact_id
+        from {{ ref('stg_crm__contacts') }} as erased
+        where erased.is_archived and erased.exported_dt >= {{ recompute_from_day }}
+    )
 ),
 
 selected as (
