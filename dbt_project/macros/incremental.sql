@@ -106,3 +106,21 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ batch }}
 {%- endmacro %}
+
+{#- Incremental strategy `first_delivery` (stg_cart_events__tracks): delete+insert on the
+    unique key, where the delete looks only at rows received from recompute_from on. Every
+    row of the batch was read from those days, and a held row it replaces is a later
+    delivery of the same message, so it was received on those days too: the date bound
+    changes nothing but lets the warehouse skip the older row groups instead of reading the
+    key of every event ever stored. -#}
+{% macro get_incremental_first_delivery_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ key }} in (select {{ key }} from {{ batch }})
+        and received_dt >= {{ recompute_from(target, 'received_dt') }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ batch }}
+{%- endmacro %}

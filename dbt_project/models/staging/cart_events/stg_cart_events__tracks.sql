@@ -1,13 +1,14 @@
 -- One row per Segment track call (messageId): its first delivery. `occurred_at` is the
 -- device's `timestamp` converted from its UTC offset to UTC; `received_dt` is the dt=
 -- folder it arrived in, which can be days after it happened.
--- Incremental (delete+insert on message_id): a run re-reads only its window of dt= days
--- plus the late-data lookback (macros/incremental.sql), and writes only the messages it
--- stores for the first time, or whose delivery it reads came before the one stored (a
--- re-delivered older file): the first delivery still wins, so an incremental run gives
--- the same table as a full refresh, and a re-read delivery that changes nothing is not
--- rewritten. Not filtered by as_of: the as_of cut happens in intermediate models.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id', on_schema_change='fail') }}
+-- Incremental (delete+insert on message_id, strategy `first_delivery` in
+-- macros/incremental.sql): a run re-reads only its window of dt= days plus the late-data
+-- lookback, and writes only the messages it stores for the first time, or whose delivery
+-- it reads came before the one stored (a re-delivered older file): the first delivery
+-- still wins, so an incremental run gives the same table as a full refresh, and a re-read
+-- delivery that changes nothing is not rewritten. Not filtered by as_of: the as_of cut
+-- happens in intermediate models.
+{{ config(materialized='incremental', incremental_strategy='first_delivery', unique_key='message_id', on_schema_change='fail') }}
 
 with source as (
     select * from {{ source('cart_events', 'tracks') }}
