@@ -89,3 +89,18 @@ def test_retry_policy_comes_from_config() -> None:
     assert (policy.max_retries, policy.delay, policy.backoff) == (3, 5, dg.Backoff.LINEAR)
     extract = _defs().resolve_job_def("extract_landing")
     assert extract.op_retry_policy is not None and extract.op_retry_policy.max_retries == 2
+
+
+def test_runner_sqlite_connections_commit_without_fsync(tmp_path) -> None:
+    """The `journey` command's SQLite connections (Dagster's run and event storage) use
+    synchronous=NORMAL (1), SQLite's advice for WAL mode, instead of FULL (2)."""
+    import sqlalchemy
+
+    from dagster_project.orchestration.runner import _sqlite_commits_without_fsync
+
+    _sqlite_commits_without_fsync()
+    _sqlite_commits_without_fsync()  # idempotent: one listener
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    engine.dispose()
