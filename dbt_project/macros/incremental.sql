@@ -86,25 +86,31 @@
         or ({{ a_dt }} = {{ b_dt }} and {{ a_file }} = {{ b_file }} and {{ a_line }} < {{ b_line }}))
 {%- endmacro %}
 
+{#- The two custom incremental strategies below: delete the rows the caller's condition
+    names (the `call` block; `target`, `batch` and `key` are the arguments' relations and
+    unique key), then insert the batch. Plain DELETE and INSERT: portable to any warehouse
+    with row-level deletes (DuckDB, Delta on Spark, Iceberg on Trino). -#}
+{% macro delete_where_then_insert(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ caller(arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key']) }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
 {#- Incremental strategy `journey` (fct_customer_journey): the new batch holds the whole
     history of each customer the run recomputes (renumbered) and every anonymous touchpoint
     from recompute_from on. Before inserting it, delete from the table every row with the
     same key, every row of those customers, and every anonymous row from recompute_from on,
     so that a touchpoint that no longer exists (a reopened ticket, an archived order) cannot
     linger: a customer's recent touchpoint that is gone makes the model recompute that
-    customer. Plain DELETE and INSERT: portable to any warehouse with row-level deletes
-    (DuckDB, Delta on Spark, Iceberg on Trino). -#}
+    customer. -#}
 {% macro get_incremental_journey_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set batch = arg_dict['temp_relation'] -%}
-    {%- set key = arg_dict['unique_key'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }}
-    where {{ key }} in (select {{ key }} from {{ batch }})
+    {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
+        {{ key }} in (select {{ key }} from {{ batch }})
         or customer_id in (select customer_id from {{ batch }} where customer_id is not null)
-        or (customer_id is null and event_date >= {{ recompute_from(target, 'event_date') }});
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ batch }}
+        or (customer_id is null and event_date >= {{ recompute_from(target, 'event_date') }})
+    {%- endcall -%}
 {%- endmacro %}
 
 {#- Incremental strategy `first_delivery` (stg_cart_events__tracks): delete+insert on the
@@ -114,13 +120,8 @@
     changes nothing but lets the warehouse skip the older row groups instead of reading the
     key of every event ever stored. -#}
 {% macro get_incremental_first_delivery_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set batch = arg_dict['temp_relation'] -%}
-    {%- set key = arg_dict['unique_key'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }}
-    where {{ key }} in (select {{ key }} from {{ batch }})
-        and received_dt >= {{ recompute_from(target, 'received_dt') }};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ batch }}
+    {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
+        {{ key }} in (select {{ key }} from {{ batch }})
+        and received_dt >= {{ recompute_from(target, 'received_dt') }}
+    {%- endcall -%}
 {%- endmacro %}
