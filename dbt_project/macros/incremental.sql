@@ -49,6 +49,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- `order by column` in a full refresh, nothing in an incremental run. The order changes no
+    value; it is the physical layout: incremental runs filter on that date from
+    recompute_from on, and DuckDB skips a row group by its min/max only when the days are not
+    spread over all of them (unsorted, one week's rows sat in every row group). Incremental
+    runs append, so the table stays in date order. -#}
+{% macro full_refresh_order_by(column) -%}
+    {%- if not is_incremental() %}
+order by {{ column }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The raw dt= days an incremental model re-reads: from recompute_from on, up to the
     window's end when the run has a window. A full refresh reads everything. -#}
 {% macro incremental_dt_filter(dt_column, existing_dt_column) -%}

@@ -278,10 +278,4 @@ select
     end as customer_touchpoint_number,
     source_record_id
 from batch
-{#- A full refresh writes the rows in event_date order. The order changes no value; it is the
-    physical layout: later incremental runs filter on event_date from recompute_from on, and
-    DuckDB skips a row group by its min/max only when the days are not spread over all of
-    them (unsorted, one week's rows sat in every row group). Incremental runs append. -#}
-{% if not is_incremental() %}
-order by event_date
-{% endif %}
+{{ full_refresh_order_by('event_date') }}

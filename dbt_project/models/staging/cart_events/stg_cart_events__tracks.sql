@@ -87,10 +87,4 @@ select
     source_file_path,
     source_line_number
 from first_deliveries
-{#- A full refresh writes the rows in received_dt order. The order changes no value; it is the
-    physical layout: later incremental runs filter on received_dt from recompute_from on, and
-    DuckDB skips a row group by its min/max only when the days are not spread over all of
-    them (unsorted, one week's rows sat in every row group). Incremental runs append. -#}
-{% if not is_incremental() %}
-order by received_dt
-{% endif %}
+{{ full_refresh_order_by('received_dt') }}
