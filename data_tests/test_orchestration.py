@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,11 +97,74 @@ def test_runner_sqlite_connections_commit_without_fsync(tmp_path) -> None:
     synchronous=NORMAL (1), SQLite's advice for WAL mode, instead of FULL (2)."""
     import sqlalchemy
 
-    from dagster_project.orchestration.runner import _sqlite_commits_without_fsync
+    from dagster_project.orchestration.sqlite_instance import commits_without_fsync
 
-    _sqlite_commits_without_fsync()
-    _sqlite_commits_without_fsync()  # idempotent: one listener
+    commits_without_fsync()
+    commits_without_fsync()  # idempotent: one listener
     engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'events.db'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     engine.dispose()
+
+
+def _sqlite_connects_of_a_small_run(instance: dg.DagsterInstance) -> tuple[Counter, str]:
+    """Run a two-asset job on `instance`; count the SQLite connections opened, per file."""
+    import sqlalchemy
+
+    @dg.asset
+    def first() -> int:
+        return 1
+
+    @dg.asset
+    def second(first: int) -> int:
+        return first + 1
+
+    opened: Counter = Counter()
+
+    def count(dbapi_connection, _record) -> None:
+        path = dbapi_connection.execute("pragma database_list").fetchone()[2]
+        opened[Path(path).name] += 1
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", count)
+    try:
+        result = dg.materialize([first, second], instance=instance)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "connect", count)
+    assert result.success
+    return opened, result.run_id
+
+
+def test_runner_keeps_event_log_connections_open(tmp_path) -> None:
+    """While the `journey` command runs, Dagster's SQLite event log reuses one connection per
+    file instead of opening (and, closing, checkpointing) one per event; afterwards the
+    storage is Dagster's own again and the run's events read back from a fresh instance."""
+    from dagster_project.orchestration.sqlite_instance import event_log_connections_kept_open
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        per_event, _ = _sqlite_connects_of_a_small_run(instance)
+        with event_log_connections_kept_open(instance) as applied:
+            assert applied  # Dagster's default storage, with the members it relies on (pinned)
+            kept_open, run_id = _sqlite_connects_of_a_small_run(instance)
+        assert "_connect" not in vars(storage)  # the class's own method again
+        # Connections to the run's file and the index file: a few (creating a file, or a
+        # connection asked for while another is in use, takes one more), against one per
+        # event (and more for asset events) without it: 43 here with Dagster 1.13.27.
+        assert kept_open[f"{run_id}.db"] + kept_open["index.db"] <= 5
+        per_event_files = [name for name in per_event if name not in ("runs.db", "schedules.db")]
+        assert sum(per_event[name] for name in per_event_files) > 30
+        written = [e.dagster_event_type for e in instance.all_logs(run_id) if e.is_dagster_event]
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as reopened:
+        assert [e.dagster_event_type for e in reopened.all_logs(run_id) if e.is_dagster_event] == written
+        assert dg.DagsterEventType.ASSET_MATERIALIZATION in written
+        assert reopened.get_latest_materialization_event(dg.AssetKey("second")).run_id == run_id
+
+
+def test_runner_leaves_other_event_log_storages_alone() -> None:
+    from dagster_project.orchestration.sqlite_instance import event_log_connections_kept_open
+
+    with dg.DagsterInstance.ephemeral() as instance:  # in-memory event log
+        storage = instance.event_log_storage
+        with event_log_connections_kept_open(instance) as applied:
+            assert not applied
+            assert "_connect" not in vars(storage)

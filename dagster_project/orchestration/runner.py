@@ -184,43 +184,21 @@ def _execute(
 
     ensure_manifest()
     from dagster_project.definitions import defs
+    from dagster_project.orchestration.sqlite_instance import commits_without_fsync, event_log_connections_kept_open
 
-    _sqlite_commits_without_fsync()
+    commits_without_fsync()
     instance = DagsterInstance.get()
     log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     outcome.log_path = log_path
-    with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not verbose):
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        _quiet(log, enabled=not verbose),
+        event_log_connections_kept_open(instance),
+    ):
         _execute_jobs(defs, instance, first_dt, last_dt, as_of, outcome, verbose, full_refresh)
     _read_summary(outcome)
     return outcome
-
-
-def _sqlite_commits_without_fsync() -> None:
-    """Dagster's default instance keeps runs and events in SQLite files in WAL mode, and
-    commits every event on its own: with SQLite's default `synchronous=FULL` that is an
-    fsync per event, some 700 per nightly run (a planned event per asset and check, then
-    their results), about 3 s of a one-day run on this machine. In WAL mode SQLite
-    recommends `synchronous=NORMAL`: no fsync at commit (only at checkpoints), and still no
-    corruption on a crash; at worst a power cut loses the last events of the run history,
-    never the warehouse. Applies to the SQLite connections of this process only (the
-    `journey` command); an instance on Postgres is not touched."""
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if getattr(_sqlite_commits_without_fsync, "installed", False):
-        return
-
-    @event.listens_for(Engine, "connect")
-    def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    _sqlite_commits_without_fsync.installed = True  # type: ignore[attr-defined]
 
 
 @contextmanager
