@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 
 from dagster_project.lib.landing import ENTITIES
@@ -67,3 +69,59 @@ def test_dbt_resource_knows_the_dbt_version_without_asking_dbt(tmp_path) -> None
     other.chmod(0o755)
     elsewhere = JourneyDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(other))
     assert str(elsewhere._cli_version) == "9.8.7"
+
+
+def _dbt_parse_log(target_path, dbt_vars: dict, warehouse: str) -> str:
+    """`dbt parse` the way dagster-dbt runs a build in `target_path`; dbt's console output."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from dagster_project.transform.assets import DBT_PROJECT
+
+    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": warehouse,
+           "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
+    command = [shutil.which("dbt"), "parse", "--vars", json.dumps(dbt_vars),
+               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_parse_ahead_leaves_a_partial_parse_the_build_can_use(tmp_path) -> None:
+    """The journey command parses the dbt project with the build's vars while the extract
+    runs; dbt, started later in that folder with the same vars, profile and target, does
+    not parse again. With other vars it does (dbt checks that itself)."""
+    import shutil
+
+    from dagster_project.lib.config import get_config
+    from dagster_project.lib.dbt import ParseAhead
+    from dagster_project.transform.assets import DBT_PROJECT
+
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    dbt_vars = get_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
+    parsed = ParseAhead(dbt_vars, warehouse, DBT_PROJECT).result()
+    assert parsed is not None and (parsed / "partial_parse.msgpack").exists()
+    try:
+        other = tmp_path / "other"
+        shutil.copytree(parsed, other)
+        assert "Unable to do partial parsing" not in _dbt_parse_log(parsed, dbt_vars, warehouse)
+        next_day = {**dbt_vars, "as_of": "2026-01-02", "window_end": "2026-01-02"}
+        assert "Unable to do partial parsing because config vars" in _dbt_parse_log(other, next_day, warehouse)
+    finally:
+        shutil.rmtree(parsed, ignore_errors=True)
+
+
+def test_parse_ahead_that_fails_hands_over_nothing(tmp_path) -> None:
+    """A project dbt cannot parse: no folder for the build, which then parses (and reports
+    the error) on its own."""
+    from types import SimpleNamespace
+
+    from dagster_project.lib.dbt import ParseAhead
+
+    (tmp_path / "dbt_project.yml").write_text("name: [unclosed\n")
+    broken = SimpleNamespace(project_dir=tmp_path, target="local")
+    ahead = ParseAhead({"as_of": "2026-01-01"}, str(tmp_path / "w.duckdb"), broken)
+    assert ahead.result() is None
+    assert not ahead.target_path.exists()

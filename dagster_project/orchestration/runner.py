@@ -176,7 +176,13 @@ def _read_summary(outcome: Outcome) -> None:
 
 
 def _execute(
-    first_dt: str, last_dt: str, as_of: date | None, outcome: Outcome, verbose: bool, full_refresh: bool = False
+    config: JourneyConfig,
+    first_dt: str,
+    last_dt: str,
+    as_of: date | None,
+    outcome: Outcome,
+    verbose: bool,
+    full_refresh: bool = False,
 ) -> Outcome:
     from dagster import DagsterInstance
 
@@ -196,7 +202,7 @@ def _execute(
         _quiet(log, enabled=not verbose),
         event_log_connections_kept_open(instance),
     ):
-        _execute_jobs(defs, instance, first_dt, last_dt, as_of, outcome, verbose, full_refresh)
+        _execute_jobs(defs, instance, config, first_dt, last_dt, as_of, outcome, verbose, full_refresh)
     _read_summary(outcome)
     return outcome
 
@@ -214,6 +220,7 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
 def _execute_jobs(
     defs: Any,
     instance: Any,
+    config: JourneyConfig,
     first_dt: str,
     last_dt: str,
     as_of: date | None,
@@ -228,6 +235,7 @@ def _execute_jobs(
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
     from dagster_project.orchestration.selection import blocked_downstream
 
+    parse_ahead = _parse_ahead(config, first_dt, last_dt, as_of)
     started = time.perf_counter()
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
@@ -239,6 +247,7 @@ def _execute_jobs(
     outcome.failures += _failures(extract, include_check_failures=False)
     extract_checks = _checks(extract)
     outcome.checks += extract_checks
+    parsed_target_path = parse_ahead.result()
     if not outcome.failures:
         graph = defs.resolve_asset_graph()
         build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
@@ -256,6 +265,7 @@ def _execute_jobs(
                     "window_start": first_dt,
                     "window_end": last_dt,
                     "full_refresh": full_refresh,
+                    "parsed_target_path": str(parsed_target_path) if parsed_target_path else None,
                 }
             },
             "marts__mart_customer_ltv": {"config": {"as_of": as_of_text}},
@@ -272,6 +282,25 @@ def _execute_jobs(
         outcome.seconds["build"] = time.perf_counter() - started
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
+
+
+def _parse_ahead(config: JourneyConfig, first_dt: str, last_dt: str, as_of: date | None) -> Any:
+    """Start dbt's parse for the build while the extract runs (see lib.dbt.ParseAhead), with
+    the vars the build will have. Its as_of, when not given, is the newest day loaded once
+    the extract is done: the newest loaded now or the window's last day, whichever is later
+    (a guess; if it is wrong, the build parses as it would have anyway)."""
+    from dagster_project.lib.dbt import ParseAhead
+    from dagster_project.lib.environment import WarehouseResource
+
+    if as_of is None:
+        as_of = date.fromisoformat(last_dt)
+        try:
+            loaded = WarehouseResource(path=str(config.warehouse_path)).newest_loaded_dt()
+        except Exception:  # a warehouse busy or unreadable now: the extract will say so, not this guess
+            loaded = None
+        as_of = max(loaded, as_of) if loaded else as_of
+    window = (date.fromisoformat(first_dt), date.fromisoformat(last_dt))
+    return ParseAhead(config.dbt_vars(as_of, window), str(config.warehouse_path))
 
 
 def _check_range(config: JourneyConfig, first: str) -> None:
@@ -303,7 +332,7 @@ def run_all(
     _check_range(config, dts[0])
     as_of = as_of or date.fromisoformat(dts[-1])
     outcome = Outcome(landing, config.warehouse_path, dts[0], dts[-1], as_of.isoformat())
-    return _execute(dts[0], dts[-1], as_of, outcome, verbose, full_refresh)
+    return _execute(config, dts[0], dts[-1], as_of, outcome, verbose, full_refresh)
 
 
 def backfill(
@@ -313,4 +342,4 @@ def backfill(
     _check_range(config, start.isoformat())
     outcome = Outcome(config.landing_path, config.warehouse_path, start.isoformat(), end.isoformat(),
                       as_of.isoformat() if as_of else None)
-    return _execute(start.isoformat(), end.isoformat(), as_of, outcome, verbose)
+    return _execute(config, start.isoformat(), end.isoformat(), as_of, outcome, verbose)

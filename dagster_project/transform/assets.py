@@ -9,6 +9,7 @@ the same validated config as the Python assets.
 import json
 import os
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -24,6 +25,9 @@ class DbtBuildConfig(dg.Config):
     window_start: str | None = None  # dt= days the incremental models re-read (plus the lookback);
     window_end: str | None = None  # default: everything newer than what they hold
     full_refresh: bool = False  # rebuild the incremental models from scratch
+    # a dbt target folder where `dbt parse` already ran with this build's vars (set by the
+    # journey command, see lib.dbt.ParseAhead): the build runs there and skips the parse
+    parsed_target_path: str | None = None
 
 
 @dbt_assets(
@@ -57,4 +61,7 @@ def journey_dbt(
         context.log.info(f"as_of {as_of} is before the newest loaded day {newest}: full refresh")
     if full_refresh:
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    target_path = None
+    if config.parsed_target_path and Path(config.parsed_target_path).is_dir():
+        target_path = Path(config.parsed_target_path)
+    yield from dbt.cli(args, context=context, target_path=target_path).stream()
