@@ -2,17 +2,56 @@
 -- (CONTRACT §4): an order counts unless cancelled (or deleted); its net revenue is
 -- total - refund, converted to the reporting currency at the rate of the order's month.
 -- A currency without a rate gives a null rate, which a data test turns into a failure.
-with orders as (
+--
+-- Incremental (delete+insert on order_id): a run recomputes only the orders that can have
+-- changed: those with a version exported from recompute_from on (a new state, or a late
+-- version that moves the first refund), those of a contact exported in that range
+-- (created, edited or erased: the order's customer_id may change), and those held without
+-- a rate (one may have been added to fx_rates_monthly since). An order never disappears
+-- (an archived one stays, cancelled). A corrected rate for a month already converted
+-- changes no held order: run with --full-refresh after editing fx_rates_monthly.
+-- exported_dt (the export of the order's latest version) is the model's watermark.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
+
+with
+{% if is_incremental() %}
+{%- set recompute = recompute_from(this, 'exported_dt') %}
+changed_orders as (
+    select versions.order_id
+    from {{ ref('stg_crm__order_versions') }} as versions
+    where versions.exported_dt >= {{ recompute }}
+    union
+    select latest.order_id
+    from {{ ref('stg_crm__orders') }} as latest
+    where latest.contact_id in (
+        select contacts.contact_id
+        from {{ ref('stg_crm__contacts') }} as contacts
+        where contacts.exported_dt >= {{ recompute }}
+    )
+    union
+    select held.order_id
+    from {{ this }} as held
+    where held.fx_rate is null
+),
+
+{% endif %}
+orders as (
     select
         stg.*,
         -- the order's month in the reporting time zone: the month whose rate converts it
         cast({{ dbt.date_trunc('month', reporting_date('stg.created_at')) }} as date) as order_month
     from {{ ref('stg_crm__orders') }} as stg
     where stg.created_at < {{ as_of_end() }}
+    {%- if is_incremental() %}
+        and stg.order_id in (select changed_orders.order_id from changed_orders)
+    {%- endif %}
 ),
 
 versions as (
     select * from {{ ref('stg_crm__order_versions') }}
+    {%- if is_incremental() %}
+    where order_id in (select changed_orders.order_id from changed_orders)
+    {%- endif %}
 ),
 
 customers as (
@@ -50,7 +89,8 @@ converted as (
         (orders.fulfillment_status = 'cancelled' or orders.is_archived) as is_cancelled,
         orders.total_amount,
         orders.refund_amount,
-        rates.eur_per_unit / reporting_rates.reporting_eur_per_unit as fx_rate
+        rates.eur_per_unit / reporting_rates.reporting_eur_per_unit as fx_rate,
+        orders.exported_dt
     from orders
     left join customers on orders.contact_id = customers.customer_id
     left join first_refunds on orders.order_id = first_refunds.order_id
@@ -79,5 +119,6 @@ select
     cast(
         case when is_cancelled then 0 else (total_amount - least(refund_amount, total_amount)) * fx_rate end
         as {{ dbt.type_numeric() }}
-    ) as net_revenue
+    ) as net_revenue,
+    exported_dt
 from converted

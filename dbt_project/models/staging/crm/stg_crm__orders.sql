@@ -20,6 +20,7 @@ select
     source_store,
     created_at,
     updated_at,
-    is_archived
+    is_archived,
+    exported_dt
 from versions
 where is_latest_version
