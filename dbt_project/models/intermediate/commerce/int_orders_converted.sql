@@ -11,6 +11,7 @@
 -- (an archived one stays, cancelled). A corrected rate for a month already converted
 -- changes no held order: run with --full-refresh after editing fx_rates_monthly.
 -- exported_dt (the export of the order's latest version) is the model's watermark.
+-- depends_on: {{ ref('stg_crm__contacts') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
 
 with
