@@ -136,3 +136,12 @@ order by {{ column }}
         and received_dt >= {{ recompute_from(target, 'received_dt') }}
     {%- endcall -%}
 {%- endmacro %}
+
+{#- True when any of `columns` differs between the rows `left` and `right` (relation
+    aliases), nulls compared as values: the change detection of the models that rewrite
+    only what changed (fct_customer_journey, dim_customers). -#}
+{% macro any_column_differs(left, right, columns) -%}
+    ({% for column in columns -%}
+        {{ left }}.{{ column }} is distinct from {{ right }}.{{ column }}{{ '' if loop.last else ' or ' }}
+    {%- endfor %})
+{%- endmacro %}

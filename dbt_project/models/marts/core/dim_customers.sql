@@ -63,15 +63,8 @@ from customers
 {%- if is_incremental() %}
 left join {{ this }} as held on customers.customer_id = held.customer_id
 where held.customer_id is null
-    or customers.email_sha256 is distinct from held.email_sha256
-    or customers.phone_sha256 is distinct from held.phone_sha256
-    or customers.country is distinct from held.country
-    or customers.segment is distinct from held.segment
-    or customers.language is distinct from held.language
-    or customers.lifecycle_stage is distinct from held.lifecycle_stage
-    or customers.signed_up_at is distinct from held.signed_up_at
-    or customers.first_order_at is distinct from held.first_order_at
-    or customers.last_order_at is distinct from held.last_order_at
-    or customers.lifetime_orders is distinct from held.lifetime_orders
-    or customers.lifetime_revenue is distinct from held.lifetime_revenue
+    or {{ any_column_differs('customers', 'held', [
+        'email_sha256', 'phone_sha256', 'country', 'segment', 'language', 'lifecycle_stage',
+        'signed_up_at', 'first_order_at', 'last_order_at', 'lifetime_orders', 'lifetime_revenue',
+    ]) }}
 {%- endif %}

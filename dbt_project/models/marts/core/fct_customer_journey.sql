@@ -164,12 +164,8 @@ changed_touchpoints as (
     full outer join held_recent on recent.journey_event_id = held_recent.journey_event_id
     where recent.journey_event_id is null
         or held_recent.journey_event_id is null
-        or recent.customer_id is distinct from held_recent.customer_id
-        or recent.occurred_at is distinct from held_recent.occurred_at
-        or recent.channel is distinct from held_recent.channel
-        or recent.score is distinct from held_recent.score
-        or recent.sentiment is distinct from held_recent.sentiment
-        or recent.revenue_amount is distinct from held_recent.revenue_amount
+        or {{ any_column_differs('recent', 'held_recent',
+            ['customer_id', 'occurred_at', 'channel', 'score', 'sentiment', 'revenue_amount']) }}
 ),
 
 changed_customers as (
