@@ -175,15 +175,19 @@ def _read_summary(outcome: Outcome) -> None:
         con.close()
 
 
-def _execute(
-    config: JourneyConfig,
-    first_dt: str,
-    last_dt: str,
-    as_of: date | None,
-    outcome: Outcome,
-    verbose: bool,
-    full_refresh: bool = False,
-) -> Outcome:
+@dataclass(frozen=True)
+class _Plan:
+    """What one `journey run` / `journey backfill` asks for."""
+
+    config: JourneyConfig
+    first_dt: str  # the window of dt= days to load
+    last_dt: str
+    as_of: date | None  # None: the newest day loaded once the extract is done
+    verbose: bool
+    full_refresh: bool = False
+
+
+def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
     from dagster import DagsterInstance
 
     from dagster_project.lib.dbt import ensure_manifest
@@ -199,10 +203,10 @@ def _execute(
     outcome.log_path = log_path
     with (
         open(log_path, "w", encoding="utf-8") as log,
-        _quiet(log, enabled=not verbose),
+        _quiet(log, enabled=not plan.verbose),
         event_log_connections_kept_open(instance),
     ):
-        _execute_jobs(defs, instance, config, first_dt, last_dt, as_of, outcome, verbose, full_refresh)
+        _execute_jobs(defs, instance, plan, outcome)
     _read_summary(outcome)
     return outcome
 
@@ -217,17 +221,7 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
         yield
 
 
-def _execute_jobs(
-    defs: Any,
-    instance: Any,
-    config: JourneyConfig,
-    first_dt: str,
-    last_dt: str,
-    as_of: date | None,
-    outcome: Outcome,
-    verbose: bool,
-    full_refresh: bool = False,
-) -> None:
+def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> None:
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
@@ -235,7 +229,8 @@ def _execute_jobs(
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
     from dagster_project.orchestration.selection import blocked_downstream
 
-    parse_ahead = _parse_ahead(config, first_dt, last_dt, as_of)
+    first_dt, last_dt, as_of, verbose = plan.first_dt, plan.last_dt, plan.as_of, plan.verbose
+    parse_ahead = _parse_ahead(plan)
     started = time.perf_counter()
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
@@ -264,7 +259,7 @@ def _execute_jobs(
                     "as_of": as_of_text,
                     "window_start": first_dt,
                     "window_end": last_dt,
-                    "full_refresh": full_refresh,
+                    "full_refresh": plan.full_refresh,
                     "parsed_target_path": str(parsed_target_path) if parsed_target_path else None,
                 }
             },
@@ -284,7 +279,7 @@ def _execute_jobs(
         outcome.checks += _checks(build)
 
 
-def _parse_ahead(config: JourneyConfig, first_dt: str, last_dt: str, as_of: date | None) -> Any:
+def _parse_ahead(plan: _Plan) -> Any:
     """Start dbt's parse for the build while the extract runs (see lib.dbt.ParseAhead), with
     the vars the build will have. Its as_of, when not given, is the newest day loaded once
     the extract is done: the newest loaded now or the window's last day, whichever is later
@@ -292,6 +287,7 @@ def _parse_ahead(config: JourneyConfig, first_dt: str, last_dt: str, as_of: date
     from dagster_project.lib.dbt import ParseAhead
     from dagster_project.lib.environment import WarehouseResource
 
+    config, as_of, last_dt = plan.config, plan.as_of, plan.last_dt
     if as_of is None:
         as_of = date.fromisoformat(last_dt)
         try:
@@ -299,7 +295,7 @@ def _parse_ahead(config: JourneyConfig, first_dt: str, last_dt: str, as_of: date
         except Exception:  # a warehouse busy or unreadable now: the extract will say so, not this guess
             loaded = None
         as_of = max(loaded, as_of) if loaded else as_of
-    window = (date.fromisoformat(first_dt), date.fromisoformat(last_dt))
+    window = (date.fromisoformat(plan.first_dt), date.fromisoformat(last_dt))
     return ParseAhead(config.dbt_vars(as_of, window), str(config.warehouse_path))
 
 
@@ -332,7 +328,7 @@ def run_all(
     _check_range(config, dts[0])
     as_of = as_of or date.fromisoformat(dts[-1])
     outcome = Outcome(landing, config.warehouse_path, dts[0], dts[-1], as_of.isoformat())
-    return _execute(config, dts[0], dts[-1], as_of, outcome, verbose, full_refresh)
+    return _execute(_Plan(config, dts[0], dts[-1], as_of, verbose, full_refresh), outcome)
 
 
 def backfill(
@@ -342,4 +338,4 @@ def backfill(
     _check_range(config, start.isoformat())
     outcome = Outcome(config.landing_path, config.warehouse_path, start.isoformat(), end.isoformat(),
                       as_of.isoformat() if as_of else None)
-    return _execute(config, start.isoformat(), end.isoformat(), as_of, outcome, verbose)
+    return _execute(_Plan(config, start.isoformat(), end.isoformat(), as_of, verbose), outcome)

@@ -91,9 +91,8 @@ def event_log_connections_kept_open(instance: Any) -> Iterator[bool]:
                     storage._initdb(engine)
                     storage._initialized_dbs.add(shard)
                 engines[shard] = engine
-            with engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with engine.connect() as conn, conn.begin():
+                yield conn
 
     storage._connect = _connect  # an attribute of this storage object, not of the class
     try:

@@ -162,7 +162,8 @@ def gx_suite_check(
     rows = 0
     outcomes: list[dict[str, Any]] = []
     for chunk in _chunks(con, e, dts):
-        frame = con.execute(_suite_frame_sql(suite, e.raw_table, tolerance_minutes), [min(chunk), max(chunk), chunk]).df()
+        sql = _suite_frame_sql(suite, e.raw_table, tolerance_minutes)
+        frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
         if len(frame):
             rows += len(frame)
             outcomes = _merge(outcomes, _gx_validate(frame, expectations))
