@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import dagster as dg
@@ -125,3 +126,20 @@ def test_parse_ahead_that_fails_hands_over_nothing(tmp_path) -> None:
     ahead = ParseAhead({"as_of": "2026-01-01"}, str(tmp_path / "w.duckdb"), broken)
     assert ahead.result() is None
     assert not ahead.target_path.exists()
+
+
+def test_parse_ahead_no_build_used_is_removed(tmp_path) -> None:
+    """A run whose build never started (an extract failure) leaves no parsed folder behind;
+    one a build ran in is kept, like dagster-dbt's own per-run folders."""
+    from dagster_project.lib.dbt import ParseAhead
+    from dagster_project.transform.assets import DBT_PROJECT
+
+    unused = ParseAhead({"as_of": "2026-01-01"}, str(tmp_path / "w.duckdb"), DBT_PROJECT)
+    unused.discard_unless_used()  # straight away: the parse is stopped, then removed
+    assert not unused.target_path.exists()
+    used = ParseAhead({"as_of": "2026-01-01"}, str(tmp_path / "w.duckdb"), DBT_PROJECT)
+    assert used.result() is not None
+    used.used = True
+    used.discard_unless_used()
+    assert (used.target_path / "partial_parse.msgpack").exists()
+    shutil.rmtree(used.target_path)

@@ -93,6 +93,7 @@ class ParseAhead:
     def __init__(self, dbt_vars: Mapping[str, Any], warehouse: str, project: DbtProject | None = None) -> None:
         project = project or dbt_project()
         self.target_path = Path(project.project_dir) / "target" / f"journey-parsed-{uuid.uuid4().hex[:12]}"
+        self.used = False  # set by the caller once a build ran in target_path
         env = {
             **os.environ,
             "DO_NOT_TRACK": "1",
@@ -115,6 +116,16 @@ class ParseAhead:
             return self.target_path
         shutil.rmtree(self.target_path, ignore_errors=True)
         return None
+
+    def discard_unless_used(self) -> None:
+        """Stop the parse if it still runs and remove its folder, unless a build ran in it
+        (``used``; the folder then holds that build's artifacts and log, as dagster-dbt's
+        own per-run folders do)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        if not self.used:
+            shutil.rmtree(self.target_path, ignore_errors=True)
 
 
 class JourneyDbtCliResource(DbtCliResource):

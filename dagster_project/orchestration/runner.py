@@ -222,6 +222,14 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
 
 
 def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> None:
+    parse_ahead = _parse_ahead(plan)
+    try:
+        _extract_then_build(defs, instance, plan, outcome, parse_ahead)
+    finally:
+        parse_ahead.discard_unless_used()
+
+
+def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome, parse_ahead: Any) -> None:
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
@@ -230,7 +238,6 @@ def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> No
     from dagster_project.orchestration.selection import blocked_downstream
 
     first_dt, last_dt, as_of, verbose = plan.first_dt, plan.last_dt, plan.as_of, plan.verbose
-    parse_ahead = _parse_ahead(plan)
     started = time.perf_counter()
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
@@ -242,7 +249,6 @@ def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> No
     outcome.failures += _failures(extract, include_check_failures=False)
     extract_checks = _checks(extract)
     outcome.checks += extract_checks
-    parsed_target_path = parse_ahead.result()
     if not outcome.failures:
         graph = defs.resolve_asset_graph()
         build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
@@ -253,6 +259,7 @@ def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> No
         if not build_keys:
             return
         as_of_text = as_of.isoformat() if as_of else None
+        parsed_target_path = parse_ahead.result()
         ops = {
             "journey_dbt": {
                 "config": {
@@ -275,6 +282,8 @@ def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> No
             asset_selection=sorted(build_keys, key=lambda k: k.to_user_string()),
         )
         outcome.seconds["build"] = time.perf_counter() - started
+        # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
+        parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
 
