@@ -1,6 +1,8 @@
 -- One row per distinct version (order id x updatedAt) of a HubSpot order, as of `as_of`.
 -- Unchanged re-sends collapse here. Kept because refunds and cancellations are
--- later versions: their moment is the first version that shows them.
+-- later versions: their moment is the first version that shows them. The raw JSON is not
+-- copied: a version points at its landing line (exported_dt, source_file_path,
+-- source_line_number), where stg_crm__order_line_items reads the line items.
 -- Incremental: a run parses only its window of dt= days (plus the late-data lookback),
 -- adds the versions held for the orders it touches, and replaces those orders' versions
 -- (is_latest_version recomputed over all of them).
@@ -31,7 +33,6 @@ parsed as (
         {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
-        record,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number
@@ -46,7 +47,7 @@ candidates as (
         held.order_id, held.contact_id, held.order_name, held.external_order_id, held.currency_code,
         held.subtotal_amount, held.shipping_amount, held.total_amount, held.refund_amount,
         held.fulfillment_status, held.source_store, held.created_at, held.updated_at, held.is_archived,
-        held.record, held.exported_dt, held.source_file_path, held.source_line_number
+        held.exported_dt, held.source_file_path, held.source_line_number
     from {{ this }} as held
     where held.order_id in (select parsed.order_id from parsed)
     {% endif %}
@@ -72,7 +73,6 @@ select
     source_store,
     created_at,
     is_archived,
-    record,
     exported_dt,
     source_file_path,
     source_line_number
