@@ -226,25 +226,49 @@ def test_fits_and_predictions_agree_with_lifetimes(
         (
             ltv._bgnbd_log_likelihood,
             np.array([0.3, 2.0, 0.8, 2.5]),
-            (np.array([0.0, 0, 1, 2, 5]), np.array([0.0, 0, 3, 4, 9]), np.array([2.0, 8, 5, 6, 10])),
+            tuple(
+                ltv._Levels.of(np.array(column))
+                for column in ([0.0, 0, 1, 2, 5], [0.0, 0, 3, 4, 9], [2.0, 8, 5, 6, 10])
+            ),
         ),
         (
             ltv._gamma_gamma_log_likelihood,
             np.array([6.0, 3.7, 1.5]),
-            (np.array([1.0, 2, 7]), np.array([0.5, 1, 3])),
+            (ltv._SpendData.of(np.array([1.0, 2, 7, 2]), np.array([0.5, 1, 3, 2])),),
         ),
     ],
 )
 def test_analytic_gradients_match_finite_differences(
     log_likelihood: Callable[..., tuple[np.ndarray, np.ndarray]],
     params: np.ndarray,
-    data: tuple[np.ndarray, ...],
+    data: tuple[object, ...],
 ) -> None:
     """The optimiser trusts these gradients; a wrong one would stop it early at a wrong point."""
     analytic = log_likelihood(tuple(params), *data)[1].sum(axis=1)
     numeric = approx_fprime(params, lambda p: log_likelihood(tuple(p), *data)[0].sum(), 1e-7)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-5)
 
+
+
+def test_likelihoods_per_distinct_value_equal_row_by_row() -> None:
+    """Special functions are evaluated once per distinct value and gathered: every row must get
+    exactly the number it gets when evaluated alone (same operations, same operands)."""
+    x = np.array([0.0, 3, 1, 3, 0, 1, 8])
+    t_x = np.array([0.0, 9, 4, 9, 0, 2, 30])
+    big_t = np.array([5.0, 31, 12, 40, 31, 12, 31])
+    m = np.array([0.7, 1.2, 0.4, 1.2, 2.5, 0.4, 1.0])
+    bg_params = (0.3, 2.0, 0.8, 2.5)
+    gg_params = (6.0, 3.7, 1.5)
+    bg_ell, bg_grad = ltv._bgnbd_log_likelihood(bg_params, *(ltv._Levels.of(c) for c in (x, t_x, big_t)))
+    gg_ell, gg_grad = ltv._gamma_gamma_log_likelihood(gg_params, ltv._SpendData.of(x[x > 0], m[x > 0]))
+    for row in range(len(x)):
+        alone = ltv._bgnbd_log_likelihood(bg_params, *(ltv._Levels.of(c[row : row + 1]) for c in (x, t_x, big_t)))
+        assert alone[0][0] == bg_ell[row]
+        np.testing.assert_array_equal(alone[1][:, 0], bg_grad[:, row])
+    for row, (x_row, m_row) in enumerate(zip(x[x > 0], m[x > 0], strict=True)):
+        alone = ltv._gamma_gamma_log_likelihood(gg_params, ltv._SpendData.of(np.array([x_row]), np.array([m_row])))
+        assert alone[0][0] == gg_ell[row]
+        np.testing.assert_array_equal(alone[1][:, 0], gg_grad[:, row])
 
 # Degenerate input -------------------------------------------------------------
 
