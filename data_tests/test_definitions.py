@@ -143,3 +143,30 @@ def test_parse_ahead_no_build_used_is_removed(tmp_path) -> None:
     used.discard_unless_used()
     assert (used.target_path / "partial_parse.msgpack").exists()
     shutil.rmtree(used.target_path)
+
+
+def test_dbt_build_writes_no_debug_file_log_unless_asked(tmp_path) -> None:
+    """The build's command line turns dbt's debug file log off (the event stream and the
+    compiled SQL keep what it repeats) unless DBT_LOG_LEVEL_FILE is set; dbt accepts it."""
+    import json
+    import os
+    import subprocess
+
+    from dagster_project.lib.config import get_config
+    from dagster_project.transform.assets import DBT_PROJECT, dbt_build_args
+
+    dbt_vars = get_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
+    args = dbt_build_args(dbt_vars, full_refresh=True, environ={})
+    assert args[:2] == ["build", "--vars"] and json.loads(args[2]) == dbt_vars
+    assert "--full-refresh" in args and args[-2:] == ["--log-level-file", "none"]
+    assert "--log-level-file" not in dbt_build_args(dbt_vars, False, {"DBT_LOG_LEVEL_FILE": "debug"})
+    assert "--full-refresh" not in dbt_build_args(dbt_vars, False, {})
+
+    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    env.pop("DBT_LOG_LEVEL_FILE", None)
+    command = [shutil.which("dbt"), *dbt_build_args(dbt_vars, False, env), "--select", "tag:no_such_tag",
+               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "logs" / "dbt.log").exists()

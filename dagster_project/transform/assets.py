@@ -8,6 +8,7 @@ the same validated config as the Python assets.
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,24 @@ class DbtBuildConfig(dg.Config):
     # a dbt target folder where `dbt parse` already ran with this build's vars (set by the
     # journey command, see lib.dbt.ParseAhead): the build runs there and skips the parse
     parsed_target_path: str | None = None
+
+
+def dbt_build_args(dbt_vars: dict, full_refresh: bool, environ: Mapping[str, str]) -> list[str]:
+    """The `dbt build` command line of a run.
+
+    dbt unit tests run in CI (data_tests/test_dbt_unit_tests.py); a nightly build on real
+    data runs the models and their data tests only. dbt's own debug file log (dbt.log) is
+    off unless DBT_LOG_LEVEL_FILE is set (e.g. to debug): it repeats what is kept elsewhere,
+    the event stream (in Dagster, and in the journey command's run log) and every statement
+    compiled under target/, and serialising its ~1,400 SQL events cost about a second of a
+    one-day build at 1 M customers.
+    """
+    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if "DBT_LOG_LEVEL_FILE" not in environ:
+        args += ["--log-level-file", "none"]
+    return args
 
 
 @dbt_assets(
@@ -51,16 +70,12 @@ def journey_dbt(
     if config.window_start:
         window = (date.fromisoformat(config.window_start), date.fromisoformat(config.window_end or config.window_start))
     dbt_vars = settings.config().dbt_vars(as_of, window)
-    # dbt unit tests run in CI (data_tests/test_dbt_unit_tests.py); a nightly build on real
-    # data runs the models and their data tests only.
-    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
     newest = warehouse.newest_loaded_dt()
     full_refresh = config.full_refresh or (newest is not None and as_of < newest)
     if full_refresh and not config.full_refresh:
         # the incremental models hold state as of a later day: rebuild them as known at as_of
         context.log.info(f"as_of {as_of} is before the newest loaded day {newest}: full refresh")
-    if full_refresh:
-        args.append("--full-refresh")
+    args = dbt_build_args(dbt_vars, full_refresh, os.environ)
     target_path = None
     if config.parsed_target_path and Path(config.parsed_target_path).is_dir():
         target_path = Path(config.parsed_target_path)
