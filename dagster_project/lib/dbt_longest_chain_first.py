@@ -9,11 +9,14 @@ that much later; the marts have slack and could have run beside it.
 
 Here a ready node's priority is instead the longest chain of nodes below it, down to the
 end of the graph: the classic critical-path-first rule of list scheduling, with each model
-counted once and each data test as a tenth (tests are small). Only the order in which ready
-nodes are handed out changes: what runs, and what waits for what, is dbt's as before.
+counted once and each data test as a tenth (tests are small). dbt's run loop also takes
+every ready node off its queue the moment it is ready and queues it for the thread pool,
+first come, first served; here a node is taken off only when a thread is free, so the
+priority decides. Only the order in which ready nodes are handed out changes: what runs,
+and what waits for what, is dbt's as before.
 
-It replaces a private dbt-core function (dbt-core is pinned in constraints.txt); if that
-function is not where it is expected, dbt runs unchanged.
+It replaces private dbt-core members (dbt-core is pinned in constraints.txt); if they are
+not where they are expected, dbt runs unchanged.
 data_tests/test_definitions.py checks the order and that a build runs through it.
 """
 
@@ -45,17 +48,39 @@ def longest_chain_scores(graph: nx.DiGraph) -> Mapping[Hashable, float]:
 
 
 def _install() -> None:
+    """Patch dbt's queue: longest chain first, and a node is taken off it only when a thread is free."""
     try:
         from dbt.graph.queue import GraphQueue
+        from dbt.task.runnable import GraphRunnableTask
     except ImportError:
         return
-    if not callable(getattr(GraphQueue, "_get_scores", None)):
+    if not all(callable(getattr(cls, name, None)) for cls, name in
+               ((GraphQueue, "_get_scores"), (GraphQueue, "get"), (GraphRunnableTask, "run_queue"))):
         return
+    dbt_get, dbt_run_queue = GraphQueue.get, GraphRunnableTask.run_queue
 
-    def _get_scores(self: object, graph: nx.DiGraph) -> Mapping[Hashable, float]:
+    def _get_scores(self: GraphQueue, graph: nx.DiGraph) -> Mapping[Hashable, float]:
         return longest_chain_scores(graph)
 
+    def get(self: GraphQueue, block: bool = True, timeout: float | None = None) -> object:
+        # dbt's run loop takes every ready node off the queue at once and hands it to the
+        # thread pool, which runs them first come, first served: the order above would not
+        # matter. Wait for a free thread first, so the best ready node is the one taken.
+        threads = getattr(self, "journey_threads", None)
+        if threads:
+            with self.lock:
+                while len(self.in_progress) >= threads:
+                    self.some_task_done.wait()
+        return dbt_get(self, block, timeout)
+
+    def run_queue(self: GraphRunnableTask, pool: object) -> None:
+        if self.job_queue is not None:
+            self.job_queue.journey_threads = self.config.threads
+        return dbt_run_queue(self, pool)
+
     GraphQueue._get_scores = _get_scores
+    GraphQueue.get = get
+    GraphRunnableTask.run_queue = run_queue
 
 
 def main() -> None:
