@@ -145,18 +145,3 @@ order by {{ column }}
         {{ left }}.{{ column }} is distinct from {{ right }}.{{ column }}{{ '' if loop.last else ' or ' }}
     {%- endfor %})
 {%- endmacro %}
-
-{#- Incremental by comparison, for a model that recomputes every row each run because it is
-    cheap, where writing the rows that did not change was most of its cost: `select * from
-    relation`, and in an incremental run only the rows that are new or differ from a held row
-    (EXCEPT compares whole rows, nulls as values, so no column can be left out of the
-    comparison). The model is delete+insert on its unique key, so a changed row replaces its
-    held version; its post-hook deletes the held rows whose key the model no longer computes.
-    A full refresh writes every row. -#}
-{% macro new_or_changed_rows(relation) -%}
-    select * from {{ relation }}
-    {%- if is_incremental() %}
-    except
-    select * from {{ this }}
-    {%- endif %}
-{%- endmacro %}

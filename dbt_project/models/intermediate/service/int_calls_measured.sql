@@ -5,18 +5,6 @@
 -- = answered_at - started_at; handle time = ended_at - answered_at. An answered call is
 -- resolved first time when the same caller does not call again within
 -- first_call_resolution_days after it started (known only up to `as_of`).
---
--- Incremental by comparison (macro new_or_changed_rows): every call is measured, which is
--- cheap, and only calls new or changed are written; the post-hook deletes the calls
--- int_calls_identified no longer holds (a backfill to an earlier `as_of`).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='call_id',
-    on_schema_change='fail',
-    post_hook="delete from {{ this }} where call_id not in (select call_id from {{ ref('int_calls_identified') }})",
-) }}
-
 with calls as (
     select * from {{ ref('int_calls_identified') }}
 ),
@@ -53,15 +41,11 @@ next_calls as (
         and later.started_at <= {{ dbt.dateadd('day', var('first_call_resolution_days'), 'flagged.started_at') }}
     where flagged.is_inbound and flagged.is_answered
     group by flagged.call_id
-),
-
-measured as (
-    select
-        flagged.*,
-        flagged.is_inbound and flagged.is_answered and next_calls.next_call_at is null
-            as is_first_call_resolution
-    from flagged
-    left join next_calls on flagged.call_id = next_calls.call_id
 )
 
-{{ new_or_changed_rows('measured') }}
+select
+    flagged.*,
+    flagged.is_inbound and flagged.is_answered and next_calls.next_call_at is null
+        as is_first_call_resolution
+from flagged
+left join next_calls on flagged.call_id = next_calls.call_id

@@ -4,20 +4,6 @@
 -- CES 1-7: low effort 5-7. Sentiment for the journey: the top band positive, the bottom
 -- band negative (NPS detractor, CSAT 1-2, CES 1-3), the rest neutral.
 -- Segment is the customer's current CRM segment ('unknown' when missing or unidentified).
---
--- Incremental by comparison (macro new_or_changed_rows): every row is computed, only new or
--- changed ones are written, and the post-hook deletes the responses no longer counted
--- (archived, or submitted after `as_of`: the `responses` filter below).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='submission_id',
-    on_schema_change='fail',
-    post_hook="delete from {{ this }} where submission_id not in (
-        select submission_id from {{ ref('stg_crm__feedback_submissions') }}
-        where submitted_at < {{ as_of_end() }} and not is_archived)",
-) }}
-
 with responses as (
     select * from {{ ref('stg_crm__feedback_submissions') }}
     where submitted_at < {{ as_of_end() }}
@@ -62,4 +48,4 @@ scored as (
     left join contacts on responses.contact_id = contacts.contact_id
 )
 
-{{ new_or_changed_rows('scored') }}
+select * from scored
