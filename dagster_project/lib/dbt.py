@@ -153,21 +153,10 @@ class JourneyDbtCliResource(DbtCliResource):
         from packaging import version
 
         found = shutil.which(self.dbt_executable)
-        own = {(Path(sys.executable).parent / "dbt").resolve(), Path(sys.executable).resolve()}
-        if found and Path(found).resolve() in own:
+        own = Path(sys.executable).parent / "dbt"
+        if found and Path(found).resolve() == own.resolve():
             return version.parse(metadata.version("dbt-core"))
         return super()._cli_version
-
-
-def longest_chain_first_dbt(project: DbtProject) -> JourneyDbtCliResource:
-    """The dbt resource of the builds: this environment's dbt-core, run as
-    `python -m dagster_project.lib.dbt_longest_chain_first` so that its ready nodes go longest
-    remaining chain first (see that module)."""
-    return JourneyDbtCliResource(
-        project_dir=project,
-        dbt_executable=sys.executable,
-        global_config_flags=["-m", "dagster_project.lib.dbt_longest_chain_first"],
-    )
 
 
 class DbtParseError(RuntimeError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.lib.dbt import longest_chain_first_dbt
+from dagster_project.lib.dbt import JourneyDbtCliResource
 from dagster_project.transform.assets import DBT_PROJECT, journey_dbt
 
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[journey_dbt], resources={"dbt": longest_chain_first_dbt(DBT_PROJECT)})
+    return dg.Definitions(assets=[journey_dbt], resources={"dbt": JourneyDbtCliResource(project_dir=DBT_PROJECT)})
