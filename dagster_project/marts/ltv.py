@@ -441,10 +441,10 @@ def _bgnbd_log_likelihood(
 
 @dataclass(frozen=True, slots=True)
 class _SpendData:
-    """Gamma-Gamma data: purchase counts x as ``_Levels``, mean spends m, and the fixed x*m and ln m."""
+    """Gamma-Gamma data: purchase counts x as ``_Levels``, and what the likelihood needs of the
+    mean spends m, which no parameter changes: x*m and ln m."""
 
     x: _Levels
-    m: np.ndarray
     xm: np.ndarray
     log_m: np.ndarray
 
@@ -452,7 +452,7 @@ class _SpendData:
     def of(cls, x: np.ndarray, m: np.ndarray) -> _SpendData:
         x = np.asarray(x, dtype="float64")
         m = np.asarray(m, dtype="float64")
-        return cls(_Levels.of(x), m, x * m, np.log(m))
+        return cls(_Levels.of(x), x * m, np.log(m))
 
 
 def _gamma_gamma_log_likelihood(params: tuple[float, float, float], data: _SpendData) -> tuple[np.ndarray, np.ndarray]:
