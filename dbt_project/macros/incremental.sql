@@ -138,8 +138,8 @@ order by {{ column }}
 {%- endmacro %}
 
 {#- True when any of `columns` differs between the rows `left` and `right` (relation
-    aliases), nulls compared as values: the change detection of the models that rewrite
-    only what changed (fct_customer_journey, dim_customers). -#}
+    aliases), nulls compared as values: fct_customer_journey's change detection, which
+    compares some columns of its recent touchpoints, not whole rows. -#}
 {% macro any_column_differs(left, right, columns) -%}
     ({% for column in columns -%}
         {{ left }}.{{ column }} is distinct from {{ right }}.{{ column }}{{ '' if loop.last else ' or ' }}

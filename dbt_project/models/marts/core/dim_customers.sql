@@ -58,13 +58,10 @@ customers as (
     left join order_totals on contacts.contact_id = order_totals.customer_id
 )
 
-select customers.*
-from customers
+select * from customers
 {%- if is_incremental() %}
-left join {{ this }} as held on customers.customer_id = held.customer_id
-where held.customer_id is null
-    or {{ any_column_differs('customers', 'held', [
-        'email_sha256', 'phone_sha256', 'country', 'segment', 'language', 'lifecycle_stage',
-        'signed_up_at', 'first_order_at', 'last_order_at', 'lifetime_orders', 'lifetime_revenue',
-    ]) }}
+-- only rows new or different from the one held: EXCEPT compares whole rows, nulls as
+-- values, so no column can be left out of the comparison
+except
+select * from {{ this }}
 {%- endif %}
