@@ -176,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
     # every import; that is noise for a user of the command.
     warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")
+    if args.command in ("run", "backfill"):
+        from dagster_project.quality import gx_worker
+
+        # before the imports of Dagster and dbt below: GX's import, ~2 s, runs meanwhile on the
+        # core this process leaves idle (quality/gx_worker.py)
+        gx_worker.start()
     from dagster_project.lib.dbt import DbtParseError
     from dagster_project.orchestration.runner import RunnerError
 

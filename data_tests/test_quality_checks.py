@@ -179,3 +179,64 @@ def test_future_records_are_judged_against_their_own_partition(tmp_path: Path, c
     outcome = checks.gx_suite_check(con, e, ["2025-03-01", DT], START, 60)
     assert not outcome.passed and outcome.severity == "ERROR"
     assert outcome.failing_count == 1
+
+
+@pytest.fixture
+def gx_worker_started() -> None:
+    from dagster_project.quality import gx_worker
+
+    gx_worker.start()
+    yield
+    gx_worker.stop()
+
+
+def _broken_calls_check(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> checks.CheckOutcome:
+    broken = call(2, "2025-03-02 10:00")
+    broken["answered_at"] = broken["started_at"] - 60
+    LandingBuilder(tmp_path).add("calls", "calls", DT, call(1, "2025-03-02 10:00")).add(
+        "calls", "calls", DT, broken
+    ).add("calls", "calls", DT, call(1, "2025-03-02 10:00")).write()  # call 1 sent twice: a WARN
+    _load(con, tmp_path, "calls", "calls", [DT])
+    return checks.gx_suite_check(con, entity("calls", "calls"), [DT], START, 60)
+
+
+def test_gx_suite_in_the_worker_process_equals_in_process(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, gx_worker_started: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster_project.quality import gx_worker
+
+    sent = []
+    submit = gx_worker._worker.submit
+    monkeypatch.setattr(gx_worker._worker, "submit", lambda fn, *args: sent.append(fn) or submit(fn, *args))
+    in_worker = _broken_calls_check(tmp_path / "a", con)
+    assert sent == [gx_worker._validate]  # the suite ran in the worker process
+    gx_worker.stop()
+    in_process = _broken_calls_check(tmp_path / "b", duckdb.connect())
+    assert not in_worker.passed
+    assert in_worker.metadata["failed_expectations"] == in_process.metadata["failed_expectations"]
+    failed = in_worker.metadata["failed_expectations"]
+    assert {(f["expectation"], f["severity"], f["unexpected_count"]) for f in failed} == {
+        ("expect_column_pair_values_a_to_be_greater_than_b", "ERROR", 1),
+        ("expect_compound_columns_to_be_unique", "WARN", 2),  # both rows of the call sent twice
+    }
+    assert (in_worker.passed, in_worker.severity, in_worker.failing_count) == (
+        in_process.passed, in_process.severity, in_process.failing_count
+    )
+
+
+def test_gx_suite_validates_in_process_when_the_worker_died(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, gx_worker_started: None
+) -> None:
+    import os
+    import signal
+
+    from dagster_project.quality import gx_worker
+
+    gx_worker._worker.submit(int).result()  # the worker process is up
+    for process in list(gx_worker._worker._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+    outcome = _broken_calls_check(tmp_path, con)
+    assert gx_worker._worker is None  # given up: this check, and later ones, validate here
+    assert not outcome.passed
+    assert outcome.failing_count == 3  # the pair rule's row and the two rows of the call sent twice

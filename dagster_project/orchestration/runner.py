@@ -192,21 +192,29 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
 
     from dagster_project.lib.dbt import ensure_manifest
 
-    ensure_manifest()
-    from dagster_project.definitions import defs
-    from dagster_project.orchestration.sqlite_instance import commits_without_fsync, event_log_connections_kept_open
+    # first: dbt's parse of the build's vars then runs while Dagster loads and the extract runs
+    parse_ahead = _parse_ahead(plan)
+    try:
+        ensure_manifest()
+        from dagster_project.definitions import defs
+        from dagster_project.orchestration.sqlite_instance import (
+            commits_without_fsync,
+            event_log_connections_kept_open,
+        )
 
-    commits_without_fsync()
-    instance = DagsterInstance.get()
-    log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    outcome.log_path = log_path
-    with (
-        open(log_path, "w", encoding="utf-8") as log,
-        _quiet(log, enabled=not plan.verbose),
-        event_log_connections_kept_open(instance),
-    ):
-        _execute_jobs(defs, instance, plan, outcome)
+        commits_without_fsync()
+        instance = DagsterInstance.get()
+        log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        outcome.log_path = log_path
+        with (
+            open(log_path, "w", encoding="utf-8") as log,
+            _quiet(log, enabled=not plan.verbose),
+            event_log_connections_kept_open(instance),
+        ):
+            _extract_then_build(defs, instance, plan, outcome, parse_ahead)
+    finally:
+        parse_ahead.discard_unless_used()
     _read_summary(outcome)
     return outcome
 
@@ -219,14 +227,6 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
         return
     with redirect_stdout(log):
         yield
-
-
-def _execute_jobs(defs: Any, instance: Any, plan: _Plan, outcome: Outcome) -> None:
-    parse_ahead = _parse_ahead(plan)
-    try:
-        _extract_then_build(defs, instance, plan, outcome, parse_ahead)
-    finally:
-        parse_ahead.discard_unless_used()
 
 
 def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome, parse_ahead: Any) -> None:
@@ -289,8 +289,8 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
 
 
 def _parse_ahead(plan: _Plan) -> Any:
-    """Start dbt's parse for the build while the extract runs (see lib.dbt.ParseAhead), with
-    the vars the build will have. Its as_of, when not given, is the newest day loaded once
+    """Start dbt's parse for the build while Dagster loads and the extract runs (see
+    lib.dbt.ParseAhead), with the vars the build will have. Its as_of, when not given, is the newest day loaded once
     the extract is done: the newest loaded now or the window's last day, whichever is later
     (a guess; if it is wrong, the build parses as it would have anyway)."""
     from dagster_project.lib.dbt import ParseAhead

@@ -28,6 +28,7 @@ import duckdb
 
 from dagster_project.lib.landing import Entity
 from dagster_project.lib.settings import PROJECT_ROOT
+from dagster_project.quality import gx_worker
 
 SUITES_DIR = PROJECT_ROOT / "data_tests" / "gx"
 CHECK_NAMES = ("gx_suite", "quarantine_share", "row_volume")
@@ -78,41 +79,6 @@ def _suite_frame_sql(suite: dict[str, Any], table: str, tolerance_minutes: int =
         "where _dt between cast(? as date) and cast(? as date) "
         "and cast(_dt as varchar) in (select unnest(?::varchar[]))"
     )
-
-
-def _gx_validate(frame: Any, expectations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validate a pandas frame with GX 1.x in one batch; returns one plain dict per expectation."""
-    import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    batch = (
-        context.data_sources.add_pandas("journey")
-        .add_dataframe_asset("partition")
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name="partition")
-    for spec in expectations:
-        suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
-    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE})
-    outcomes = []
-    for item in result.results:
-        config = item.expectation_config
-        outcomes.append(
-            {
-                "expectation": config.type,
-                "column": config.kwargs.get("column") or config.kwargs.get("column_list")
-                or [config.kwargs.get("column_A"), config.kwargs.get("column_B")],
-                "severity": (config.meta or {}).get("severity", "ERROR"),
-                "success": bool(item.success),
-                "unexpected_count": int(item.result.get("unexpected_count") or 0),
-                "sample": [str(v) for v in (item.result.get("partial_unexpected_list") or [])][:SAMPLE_SIZE],
-                "error": (item.exception_info or {}).get("exception_message") if not item.success else None,
-            }
-        )
-    return outcomes
 
 
 def _chunks(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str]) -> list[list[str]]:
@@ -166,7 +132,7 @@ def gx_suite_check(
         frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
         if len(frame):
             rows += len(frame)
-            outcomes = _merge(outcomes, _gx_validate(frame, expectations))
+            outcomes = _merge(outcomes, gx_worker.validate(frame, expectations, SAMPLE_SIZE))
         del frame
     failing = [o for o in outcomes if not o["success"]]
     blocking = [f for f in failing if f["severity"] == "ERROR"]

@@ -1,0 +1,95 @@
+"""Great Expectations validation of one partition frame, in a worker process when started.
+
+Importing GX 1.x costs about 2 s of one core (it loads every expectation, scipy.stats,
+altair and sqlalchemy), paid by a process at its first validation. The ``journey`` command
+calls :func:`start` first thing, before it imports Dagster and dbt: a worker process
+imports GX on the second core, which the command's own start-up leaves idle, and the
+extract's ``gx_suite`` checks then send it each partition's frame. Without :func:`start`
+(the Dagster UI and daemon, the tests), :func:`validate` runs GX in the calling process.
+
+This module imports nothing heavy, so the worker loads only it and GX. The worker is
+started with ``spawn``, not ``fork``: by the time of a fork the caller may hold threads
+and DuckDB connections.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+_worker: ProcessPoolExecutor | None = None
+
+
+def start() -> None:
+    """Start the worker and its import of GX now; later calls do nothing."""
+    global _worker
+    if _worker is not None:
+        return
+    _worker = ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_import_gx
+    )
+    _worker.submit(int)  # the pool spawns at its first task: spawn and import now, not at the first check
+    atexit.register(stop)
+
+
+def stop() -> None:
+    """Stop the worker (at exit at the latest); validations then run in this process."""
+    global _worker
+    if _worker is not None:
+        _worker.shutdown(wait=True, cancel_futures=True)
+        _worker = None
+
+
+def validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
+    """Validate a pandas frame with GX 1.x in one batch; one plain dict per expectation.
+
+    In the worker when it runs (an error raised by GX reaches the caller the same way);
+    in this process when it does not, or when it died (killed, out of memory).
+    """
+    if _worker is not None:
+        try:
+            return _worker.submit(_validate, frame, expectations, sample_size).result()
+        except BrokenProcessPool:
+            stop()
+    return _validate(frame, expectations, sample_size)
+
+
+def _import_gx() -> None:
+    import great_expectations  # noqa: F401
+
+
+def _validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    batch = (
+        context.data_sources.add_pandas("journey")
+        .add_dataframe_asset("partition")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name="partition")
+    for spec in expectations:
+        suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
+    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_size})
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        outcomes.append(
+            {
+                "expectation": config.type,
+                "column": config.kwargs.get("column") or config.kwargs.get("column_list")
+                or [config.kwargs.get("column_A"), config.kwargs.get("column_B")],
+                "severity": (config.meta or {}).get("severity", "ERROR"),
+                "success": bool(item.success),
+                "unexpected_count": int(item.result.get("unexpected_count") or 0),
+                "sample": [str(v) for v in (item.result.get("partial_unexpected_list") or [])][:sample_size],
+                "error": (item.exception_info or {}).get("exception_message") if not item.success else None,
+            }
+        )
+    return outcomes
