@@ -11,12 +11,14 @@ a failed run or a failed blocking check is exit code 1.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from dagster_project.lib.settings import PROJECT_ROOT
 
@@ -196,5 +198,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def console_main() -> NoReturn:
+    """The ``journey`` console script: :func:`main`, then :func:`exit_quickly`."""
+    exit_quickly(main())
+
+
+def exit_quickly(code: int) -> NoReturn:
+    """Exit with ``code``, skipping only CPython's teardown of the interpreter's objects.
+
+    A pipeline command leaves ~3,500 modules loaded (Dagster, dbt-core, pandas, DuckDB);
+    freeing them one by one took ~1 s after every run. Everything with an effect outside
+    the process runs first, as at a normal exit: the atexit handlers (temporary folders,
+    file locks, the GX worker, logging) and a flush of stdout and stderr. (An exception
+    escaping main() never gets here: it exits the usual way.)
+    """
+    atexit._run_exitfuncs()  # what the interpreter's own exit runs, before its teardown
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_quickly(main())

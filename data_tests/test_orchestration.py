@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import datetime
@@ -168,3 +170,21 @@ def test_runner_leaves_other_event_log_storages_alone() -> None:
         with event_log_connections_kept_open(instance) as applied:
             assert not applied
             assert "_connect" not in vars(storage)
+
+
+def test_exit_quickly_runs_exit_handlers_flushes_and_returns_the_code(tmp_path: Path) -> None:
+    marker = tmp_path / "handler-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        "from dagster_project import cli\n"
+        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+        "print('buffered output', end='')\n"
+        "sys.stderr.write('and stderr')\n"
+        "cli.exit_quickly(3)\n"
+        "print('never')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stdout == "buffered output"
+    assert done.stderr == "and stderr"
+    assert marker.read_text() == "yes"

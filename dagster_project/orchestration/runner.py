@@ -236,6 +236,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
     from dagster_project.orchestration.selection import blocked_downstream
+    from dagster_project.quality import gx_worker
 
     first_dt, last_dt, as_of, verbose = plan.first_dt, plan.last_dt, plan.as_of, plan.verbose
     started = time.perf_counter()
@@ -246,6 +247,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         raise_on_error=False,
     )
     outcome.seconds["extract"] = time.perf_counter() - started
+    gx_worker.stop(wait=False)  # GX checks only the extract: let its worker exit during the build
     outcome.failures += _failures(extract, include_check_failures=False)
     extract_checks = _checks(extract)
     outcome.checks += extract_checks

@@ -35,11 +35,15 @@ def start() -> None:
     atexit.register(stop)
 
 
-def stop() -> None:
-    """Stop the worker (at exit at the latest); validations then run in this process."""
+def stop(wait: bool = True) -> None:
+    """Stop the worker (at exit at the latest); validations then run in this process.
+
+    ``wait=False`` returns at once and lets the worker exit in the background (its
+    interpreter's teardown takes ~0.7 s).
+    """
     global _worker
     if _worker is not None:
-        _worker.shutdown(wait=True, cancel_futures=True)
+        _worker.shutdown(wait=wait, cancel_futures=True)
         _worker = None
 
 
