@@ -155,8 +155,6 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     if args.command == "run":
         outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh)
     else:
-        if args.end < args.start:
-            raise UsageError(f"--end {args.end} is before --start {args.start}")
         outcome = runner.backfill(config, args.start, args.end, as_of=args.as_of, verbose=args.verbose)
     print(outcome.report())
     return EXIT_OK if outcome.succeeded else EXIT_FAILED
@@ -178,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
     # every import; that is noise for a user of the command.
     warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")
+    if args.command == "backfill" and args.end < args.start:
+        print(f"journey backfill: error: --end {args.end} is before --start {args.start}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command in ("run", "backfill"):
         from dagster_project.quality import gx_worker
 

@@ -188,3 +188,12 @@ def test_exit_quickly_runs_exit_handlers_flushes_and_returns_the_code(tmp_path: 
     assert done.stdout == "buffered output"
     assert done.stderr == "and stderr"
     assert marker.read_text() == "yes"
+
+
+def test_backfill_with_end_before_start_is_a_usage_error_before_anything_starts() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", "backfill", "--start", "2025-03-02", "--end", "2025-03-01"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "journey backfill: error: --end 2025-03-01 is before --start 2025-03-02"
