@@ -176,9 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
     # every import; that is noise for a user of the command.
     warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")
-    if args.command == "backfill" and args.end < args.start:
-        print(f"journey backfill: error: --end {args.end} is before --start {args.start}", file=sys.stderr)
-        return EXIT_USAGE
+    if args.command == "backfill" and args.end < args.start:  # before the GX worker starts below
+        return _usage_error(args, f"--end {args.end} is before --start {args.start}")
     if args.command in ("run", "backfill"):
         from dagster_project.quality import gx_worker
 
@@ -195,8 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_ui(args)
         return _cmd_pipeline(args)
     except (UsageError, RunnerError, DbtParseError) as exc:
-        print(f"journey {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(args, exc)
+
+
+def _usage_error(args: argparse.Namespace, problem: object) -> int:
+    print(f"journey {args.command}: error: {problem}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def console_main() -> NoReturn:

@@ -292,9 +292,10 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
 
 def _parse_ahead(plan: _Plan) -> Any:
     """Start dbt's parse for the build while Dagster loads and the extract runs (see
-    lib.dbt.ParseAhead), with the vars the build will have. Its as_of, when not given, is the newest day loaded once
-    the extract is done: the newest loaded now or the window's last day, whichever is later
-    (a guess; if it is wrong, the build parses as it would have anyway)."""
+    lib.dbt.ParseAhead), with the vars the build will have. Its as_of, when not given, is
+    the newest day loaded once the extract is done: the newest loaded now or the window's
+    last day, whichever is later (a guess; if it is wrong, the build parses as it would
+    have anyway)."""
     from dagster_project.lib.dbt import ParseAhead
     from dagster_project.lib.environment import WarehouseResource
 
