@@ -14,10 +14,10 @@ def test_project_config_loads_with_contract_defaults() -> None:
     m = config.metrics
     assert (m.cart_abandonment_window_hours, m.cart_recovery_days, m.service_level_seconds) == (24, 7, 20)
     assert (m.first_call_resolution_days, m.churn_inactivity_days) == (7, 90)
-    assert m.sla_first_response_hours == {
-        "CHAT": 0.083, "SOCIAL": 1, "EMAIL": 24, "MARKETPLACE": 24, "FORM": 24, "PHONE": 1
+    assert m.sla_first_response_minutes == {
+        "CHAT": 5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60
     }
-    assert m.sla_category_first_response_hours == {"RETURN_REQUEST": 48}
+    assert m.sla_category_first_response_minutes == {"RETURN_REQUEST": 2880}
     assert config.reporting.currency == "EUR"
 
 
@@ -28,7 +28,9 @@ def test_project_config_loads_with_contract_defaults() -> None:
         ({"schedule": {"cron": "every night"}}, "schedule.cron"),
         ({"metrics": {"churn_inactivity_days": "ninety"}}, "metrics.churn_inactivity_days"),
         ({"reporting": {"timezone": "Mars/Olympus"}}, "reporting.timezone"),
-        ({"metrics": {"sla_first_response_hours": {"FAX": 1}}}, "unknown ticket channel"),
+        ({"metrics": {"sla_first_response_minutes": {"FAX": 1}}}, "unknown ticket channel"),
+        ({"metrics": {"sla_category_first_response_minutes": {"RETURN_REQUEST": 0}}}, "positive minutes"),
+        ({"metrics": {"sla_category_first_response_minutes": {"RETURN_REQUEST": 0.001}}}, "whole number of seconds"),
         ({"quality": {"quarantine_threshold": {"default": 2}}}, "quality.quarantine_threshold"),
         ({"reporting": {"currency": "euro"}}, "reporting.currency"),
         (["not", "a", "mapping"], "must be a mapping"),
@@ -55,4 +57,22 @@ def test_dbt_vars_carry_parameters_and_as_of() -> None:
     dbt_vars = load_config().dbt_vars(date(2025, 3, 2))
     assert dbt_vars["as_of"] == "2025-03-02"
     assert dbt_vars["cart_abandonment_window_hours"] == 24
-    assert dbt_vars["sla_first_response_hours"]["CHAT"] == 0.083
+    assert dbt_vars["sla_first_response_minutes"]["CHAT"] == 5
+    assert dbt_vars["sla_category_first_response_minutes"] == {"RETURN_REQUEST": 2880}
+    assert not any(key.endswith("_hours") and key.startswith("sla_") for key in dbt_vars)
+
+
+@pytest.mark.parametrize("old_key", ["sla_first_response_hours", "sla_category_first_response_hours"])
+def test_sla_hours_keys_are_refused_with_their_new_name(old_key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"metrics": {old_key: {"RETURN_REQUEST": 48}}}, Path("orchestration.yaml"))
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"metrics.{old_key} was renamed to metrics.{old_key.replace('_hours', '_minutes')}" in message
+
+
+def test_sla_minutes_keep_fractions_of_whole_seconds() -> None:
+    targets = {"CHAT": 0.5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60.0}
+    m = parse_config({"metrics": {"sla_first_response_minutes": targets}}).metrics
+    assert m.sla_first_response_minutes["CHAT"] == 0.5  # 30 s
+    assert m.sla_first_response_minutes["PHONE"] == 60 and isinstance(m.sla_first_response_minutes["PHONE"], int)

@@ -82,7 +82,11 @@ class RetriesConfig(_Strict):
 
 
 class MetricsConfig(_Strict):
-    """Metric parameters of CONTRACT §4, with the contract's defaults."""
+    """Metric parameters (docs/metrics.md explains each one), with their defaults.
+
+    First-response targets are minutes: a reply exactly at the target is on time, so a
+    target must be a whole number of seconds to be compared exactly.
+    """
 
     cart_abandonment_window_hours: float = Field(default=24, gt=0)
     cart_recovery_days: int = Field(default=7, ge=0)
@@ -90,12 +94,12 @@ class MetricsConfig(_Strict):
     first_call_resolution_days: int = Field(default=7, gt=0)
     churn_inactivity_days: int = Field(default=90, gt=0)
     ltv_horizon_days: int = Field(default=365, gt=0)
-    sla_first_response_hours: dict[str, float] = Field(
-        default_factory=lambda: {"CHAT": 0.083, "SOCIAL": 1, "EMAIL": 24, "MARKETPLACE": 24, "FORM": 24, "PHONE": 1}
+    sla_first_response_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"CHAT": 5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60}
     )
-    sla_category_first_response_hours: dict[str, float] = Field(default_factory=lambda: {"RETURN_REQUEST": 48})
+    sla_category_first_response_minutes: dict[str, float] = Field(default_factory=lambda: {"RETURN_REQUEST": 2880})
 
-    @field_validator("sla_first_response_hours")
+    @field_validator("sla_first_response_minutes")
     @classmethod
     def _every_channel(cls, value: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(value) - set(TICKET_CHANNELS))
@@ -104,9 +108,29 @@ class MetricsConfig(_Strict):
             raise ValueError(f"unknown ticket channel(s) {unknown}; channels are {list(TICKET_CHANNELS)}")
         if missing:
             raise ValueError(f"missing a target for channel(s) {missing}")
-        if any(v <= 0 for v in value.values()):
-            raise ValueError("SLA targets must be positive hours")
-        return value
+        return _whole_seconds(value)
+
+    @field_validator("sla_category_first_response_minutes")
+    @classmethod
+    def _category_targets(cls, value: dict[str, float]) -> dict[str, float]:
+        return _whole_seconds(value)
+
+
+def _whole_seconds(targets: dict[str, float]) -> dict[str, float]:
+    """SLA targets in minutes, each positive and a whole number of seconds (0.5 = 30 s)."""
+    for name, minutes in targets.items():
+        if minutes <= 0:
+            raise ValueError(f"{name}: SLA targets must be positive minutes")
+        if abs(minutes * 60 - round(minutes * 60)) > 1e-9:
+            raise ValueError(f"{name}: {minutes} min is not a whole number of seconds")
+    return {name: int(m) if float(m).is_integer() else m for name, m in targets.items()}
+
+
+# Keys that changed unit: an old file is refused with the new name instead of "unknown key".
+_RENAMED_METRIC_KEYS = {
+    "sla_first_response_hours": "sla_first_response_minutes",
+    "sla_category_first_response_hours": "sla_category_first_response_minutes",
+}
 
 
 class QualityConfig(_Strict):
@@ -164,8 +188,8 @@ class JourneyConfig(_Strict):
             "service_level_seconds": m.service_level_seconds,
             "first_call_resolution_days": m.first_call_resolution_days,
             "churn_inactivity_days": m.churn_inactivity_days,
-            "sla_first_response_hours": m.sla_first_response_hours,
-            "sla_category_first_response_hours": m.sla_category_first_response_hours,
+            "sla_first_response_minutes": m.sla_first_response_minutes,
+            "sla_category_first_response_minutes": m.sla_category_first_response_minutes,
         }
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
@@ -195,6 +219,13 @@ def parse_config(raw: dict[str, Any] | None, source: Path = DEFAULT_CONFIG_PATH)
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections, got {type(raw).__name__}")
+    metrics = raw.get("metrics")
+    for old_key, new_key in _RENAMED_METRIC_KEYS.items():
+        if isinstance(metrics, dict) and old_key in metrics:
+            raise ConfigError(
+                f"{source}: metrics.{old_key} was renamed to metrics.{new_key}: give the targets in minutes"
+                " (e.g. CHAT: 5, EMAIL: 1440)"
+            )
     try:
         return JourneyConfig.model_validate(raw)
     except ValidationError as exc:

@@ -1,11 +1,15 @@
--- One row per support ticket created before the end of `as_of`, with the contract's
--- ticket measures (CONTRACT §4): first response = first_agent_reply_date - createdate,
--- resolution = closed_date - createdate, both per ticket. A reply or close after the end
--- of `as_of` has not happened yet. SLA target: the category's target when it has one
--- (RETURN_REQUEST 48 h), else the channel's. A breach is a first response later than the
--- target, or no response yet while the target has passed by the end of `as_of`.
-{%- set channel_targets = var('sla_first_response_hours') %}
-{%- set category_targets = var('sla_category_first_response_hours') %}
+-- One row per support ticket created before the end of `as_of`, with its measures:
+-- first response = first_agent_reply_date - createdate, resolution = closed_date -
+-- createdate, both per ticket. A reply or close after the end of `as_of` has not happened
+-- yet. SLA target (minutes): the category's target when it has one (RETURN_REQUEST 2880),
+-- else the channel's (CHAT 5, ...). The deadline is created_at + the target, in exact
+-- timestamp arithmetic (no rounding to hours or whole minutes): a reply at or before the
+-- deadline is on time, a reply strictly after it is a breach, and a ticket with no reply
+-- yet is a breach when its deadline is strictly before the end of `as_of` (a reply at the
+-- deadline itself, had it come, would still be on time). A ticket without a target (no
+-- known channel or category) is never a breach.
+{%- set channel_targets = var('sla_first_response_minutes') %}
+{%- set category_targets = var('sla_category_first_response_minutes') %}
 with tickets as (
     select * from {{ ref('stg_crm__tickets') }}
     where created_at < {{ as_of_end() }}
@@ -29,13 +33,13 @@ timed as (
         case when tickets.first_replied_at < {{ as_of_end() }} then tickets.first_replied_at end as first_replied_at,
         case when tickets.closed_at < {{ as_of_end() }} then tickets.closed_at end as closed_at,
         case
-            {%- for category, hours in category_targets.items() %}
-            when tickets.category = '{{ category }}' then {{ hours }}
+            {%- for category, minutes in category_targets.items() %}
+            when tickets.category = '{{ category }}' then {{ (minutes * 60) | round | int }}
             {%- endfor %}
-            {%- for channel, hours in channel_targets.items() %}
-            when tickets.channel = '{{ channel }}' then {{ hours }}
+            {%- for channel, minutes in channel_targets.items() %}
+            when tickets.channel = '{{ channel }}' then {{ (minutes * 60) | round | int }}
             {%- endfor %}
-        end as sla_target_hours
+        end as sla_target_seconds
     from tickets
     left join customers on tickets.contact_id = customers.customer_id
 ),
@@ -45,7 +49,7 @@ measured as (
         timed.*,
         {{ seconds_between('timed.created_at', 'timed.first_replied_at') }} / 60.0 as first_response_minutes,
         {{ seconds_between('timed.created_at', 'timed.closed_at') }} / 3600.0 as resolution_hours,
-        {{ seconds_between('timed.created_at', as_of_end()) }} / 3600.0 as hours_open_at_as_of
+        {{ dbt.dateadd('second', 'timed.sla_target_seconds', 'timed.created_at') }} as sla_due_at
     from timed
 )
 
@@ -64,11 +68,12 @@ select
     closed_at is not null as is_resolved,
     first_response_minutes,
     resolution_hours,
-    sla_target_hours,
+    sla_target_seconds / 60.0 as sla_target_minutes,
+    sla_due_at,
     coalesce(
         case
-            when first_replied_at is not null then first_response_minutes > sla_target_hours * 60
-            else hours_open_at_as_of >= sla_target_hours
+            when first_replied_at is not null then first_replied_at > sla_due_at
+            else sla_due_at < {{ as_of_end() }}
         end,
         false
     ) as is_sla_breached
