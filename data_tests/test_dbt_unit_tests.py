@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.extract.loader import ensure_schemas
 from dagster_project.lib.landing import ENTITIES
@@ -70,3 +71,49 @@ def test_data_tests_of_incremental_runs_cover_the_rewritten_rows(tmp_path: Path)
     assert "where event_date" not in _compiled_test(tmp_path, test, "--full-refresh", window="2025-03-31")
     unscoped = _compiled_test(tmp_path, "unique_dim_customers_customer_id", window="2025-03-31")
     assert 'from "compile"."marts"."dim_customers" where customer_id is not null' in unscoped
+
+
+# Singular tests (tests/*.sql) on hand-made rows: the models are built empty, the rows a
+# test reads are inserted by hand, and `dbt test` must report exactly the expected rows.
+
+@pytest.fixture(scope="module")
+def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("singular")
+    con = duckdb.connect(str(folder / "unit.duckdb"))
+    ensure_schemas(con, ENTITIES)
+    con.close()
+    built = _dbt(folder, "build", "--empty", "--resource-type", "model", "--resource-type", "seed")
+    assert built.returncode == 0, built.stdout[-4000:]
+    return folder
+
+
+def _singular_failures(folder: Path, test: str, rows_sql: list[str], *extra: str) -> list[tuple]:
+    """Run `test` on the rows `rows_sql` writes; the rows it returns (stored by dbt)."""
+    con = duckdb.connect(str(folder / "unit.duckdb"))
+    try:
+        for statement in rows_sql:
+            con.execute(statement)
+    finally:
+        con.close()
+    result = _dbt(folder, "test", "--select", test, "--store-failures", *extra)
+    assert "Runtime Error" not in result.stdout, result.stdout[-4000:]
+    con = duckdb.connect(str(folder / "unit.duckdb"), read_only=True)
+    try:
+        return sorted(con.execute(f"select * from dbt_test__audit.{test}").fetchall())
+    finally:
+        con.close()
+
+
+def test_fx_rate_test_names_each_missing_currency_and_month(empty_warehouse: Path) -> None:
+    """Reporting currency EUR. Orders without a rate: two PLN orders of May 1997 and one
+    JPY order of March 2025 (fx_rates_monthly has PLN but no JPY); an EUR order
+    of 1997 has fx_rate 1 and a PLN order of March 2025 has its rate: neither is reported."""
+    rows = [
+        "delete from intermediate.int_orders_converted",
+        "insert into intermediate.int_orders_converted (order_id, currency_code, order_date, fx_rate) values "
+        "('a', 'PLN', '1997-05-10', null), ('b', 'PLN', '1997-05-31', null), ('c', 'JPY', '2025-03-02', null), "
+        "('d', 'EUR', '1997-05-10', 1.0), ('e', 'PLN', '2025-03-02', 0.23)",
+    ]
+    failures = _singular_failures(empty_warehouse, "assert_fx_rate_exists_for_every_order_currency_month", rows)
+    assert [(c, str(m), n) for c, m, n, _ in failures] == [("JPY", "2025-03-01", 1), ("PLN", "1997-05-01", 2)]
+    assert failures[1][3] == "no exchange rate for PLN in 1997-05-01 (add it to seeds/fx_rates_monthly.csv)"

@@ -1,7 +1,10 @@
--- One row per CRM order as of `as_of`, tied to its contact, with the contract's revenue rules
--- (CONTRACT §4): an order counts unless cancelled (or deleted); its net revenue is
--- total - refund, converted to the reporting currency at the rate of the order's month.
--- A currency without a rate gives a null rate, which a data test turns into a failure.
+-- One row per CRM order as of `as_of`, tied to its contact, with the revenue rules: an
+-- order counts unless cancelled (or deleted); its net revenue is total - refund, converted
+-- to the reporting currency at the rate of the order's month. An order already in the
+-- reporting currency needs no rate (fx_rate 1), whatever its date; EUR, the unit of
+-- fx_rates_monthly, is 1 EUR per EUR in every month. Any other currency without a rate for
+-- the order's month gives a null rate, which the test
+-- assert_fx_rate_exists_for_every_order_currency_month reports per currency and month.
 --
 -- Incremental (delete+insert on order_id): a run recomputes only the orders that can have
 -- changed: those with a version exported from recompute_from on (a new state, or a late
@@ -90,7 +93,11 @@ converted as (
         (orders.fulfillment_status = 'cancelled' or orders.is_archived) as is_cancelled,
         orders.total_amount,
         orders.refund_amount,
-        rates.eur_per_unit / reporting_rates.reporting_eur_per_unit as fx_rate,
+        case
+            when orders.currency_code = '{{ var("reporting_currency") }}' then cast(1 as {{ type_double() }})
+            else {{ eur_per_unit('orders.currency_code', 'rates.eur_per_unit') }}
+                / {{ eur_per_unit("'" ~ var('reporting_currency') ~ "'", 'reporting_rates.reporting_eur_per_unit') }}
+        end as fx_rate,
         orders.exported_dt
     from orders
     left join customers on orders.contact_id = customers.customer_id
