@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load every partition present and build everything, checks included")
     add_paths(run)
     run.add_argument("--as-of", type=_iso_date, help="last day the run covers (default: the newest dt= present)")
+    run.add_argument("--allow-future-as-of", action="store_true",
+                     help="accept an --as-of after the newest dt= present (days without data count as silence)")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild the incremental dbt models from scratch (dbt --full-refresh)")
 
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=_iso_date, required=True, help="first dt= day to reload")
     backfill.add_argument("--end", type=_iso_date, required=True, help="last dt= day to reload (inclusive)")
     backfill.add_argument("--as-of", type=_iso_date, help="as_of of the rebuild (default: the newest dt= loaded)")
+    backfill.add_argument("--allow-future-as-of", action="store_true",
+                          help="accept an --as-of after the newest dt= present")
 
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int, default=3000)
@@ -153,9 +157,11 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     if args.command == "run":
-        outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh)
+        outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh,
+                                 allow_future_as_of=args.allow_future_as_of)
     else:
-        outcome = runner.backfill(config, args.start, args.end, as_of=args.as_of, verbose=args.verbose)
+        outcome = runner.backfill(config, args.start, args.end, as_of=args.as_of, verbose=args.verbose,
+                                  allow_future_as_of=args.allow_future_as_of)
     print(outcome.report())
     return EXIT_OK if outcome.succeeded else EXIT_FAILED
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.extract.assets import build_extract_assets
-from dagster_project.lib.config import get_config
 
 EXTRACT_JOB_NAME = "extract_landing"
-
-
-def _retry_policy() -> dg.RetryPolicy:
-    from dagster_project.orchestration.definitions import retry_policy
-
-    return retry_policy(get_config().retries)
 
 
 def build_definitions() -> dg.Definitions:
@@ -23,6 +16,6 @@ def build_definitions() -> dg.Definitions:
         selection=dg.AssetSelection.assets(*assets),
         description="Load a range of dt= days of every landing entity into the raw layer.",
         partitions_def=assets[0].partitions_def,
-        op_retry_policy=_retry_policy(),
+        # no op_retry_policy: only a transient error retries (lib/environment.py transient_retry)
     )
     return dg.Definitions(assets=assets, jobs=[job])

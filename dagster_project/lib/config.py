@@ -47,7 +47,9 @@ class PathsConfig(_Strict):
 
 
 class PartitionsConfig(_Strict):
-    start_date: date = date(2025, 1, 1)
+    # None: the first partition is the oldest valid dt= folder of the landing zone
+    # (lib/partitions.py); set it only to leave older days out of the partitions.
+    start_date: date | None = None
     late_data_lookback_days: int = Field(default=7, ge=0, le=365)
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -48,8 +49,19 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_input_mtime(Path(project.project_dir))
 
 
+def dbt_executable() -> str:
+    """The ``dbt`` installed next to the running Python, else ``dbt`` from PATH.
+
+    The venv's own dbt is the one whose version this project pins; preferring it also lets
+    the definitions load from the venv's Python when the venv is not on PATH (a service
+    started as ``.venv/bin/python -m ...``, a cron job).
+    """
+    own = Path(sys.executable).parent / "dbt"
+    return str(own) if own.is_file() else "dbt"
+
+
 def _parse_command(project: DbtProject, *extra: str) -> list[str]:
-    dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+    dbt = shutil.which(dbt_executable()) or dbt_executable()
     project_dir = str(project.project_dir)
     return [dbt, "parse", "--quiet", "--profiles-dir", project_dir, "--target", project.target or "local", *extra]
 
@@ -159,6 +171,39 @@ class JourneyDbtCliResource(DbtCliResource):
         return super()._cli_version
 
 
+@dataclass(frozen=True)
+class DbtNodeFailure:
+    """One dbt node that ended in error (a model, seed or snapshot) or failed (an ERROR test)."""
+
+    unique_id: str
+    status: str  # dbt's result status: error | fail
+    message: str
+
+    @property
+    def is_test(self) -> bool:
+        return self.unique_id.startswith("test.")
+
+
+def failed_nodes(run_results: Mapping[str, Any]) -> list[DbtNodeFailure]:
+    """The nodes of a dbt invocation's ``run_results.json`` that stopped their downstream.
+
+    dbt's statuses: ``error`` (a model's SQL failed, or a test could not run) and ``fail``
+    (a test of ERROR severity found rows); ``warn`` tests and ``skipped`` nodes are not
+    failures of their own.
+    """
+    failures = []
+    for result in run_results.get("results", []):
+        if result.get("status") in ("error", "fail"):
+            message = " ".join((result.get("message") or "").split())
+            failures.append(DbtNodeFailure(result["unique_id"], result["status"], message or "no message"))
+    return failures
+
+
+def skipped_nodes(run_results: Mapping[str, Any]) -> list[str]:
+    """Nodes dbt did not run because a node upstream of them failed."""
+    return [r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "skipped"]
+
+
 class DbtParseError(RuntimeError):
     """The dbt project does not parse (a YAML or Jinja error): nothing can run until it does."""
 
@@ -176,6 +221,31 @@ class JourneyDbtTranslator(DagsterDbtTranslator):
                 return dg.AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
             return dg.AssetKey([schema, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as asset checks that do not block at the Dagster level.
+
+        A Dagster blocking check fails its whole step, and every dbt model is one step: one
+        failing test would stop every mart. dbt build already skips the models downstream of
+        a failing ERROR test, and a Python asset downstream of a tested model holds back on
+        its own (orchestration/selection.py ``failed_checks_upstream``); an ERROR failure
+        still fails the ``journey`` command.
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or not spec.blocking:
+            return spec
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=spec.additional_deps,
+            blocking=False,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+            partitions_def=spec.partitions_def,
+        )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

@@ -12,6 +12,7 @@ import pandas as pd
 
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
 from dagster_project.marts import ltv
+from dagster_project.orchestration.selection import failed_checks_upstream
 
 LTV_TABLE = "marts.mart_customer_ltv"
 # The contract names the 365-day columns; the horizon is fixed to match them.
@@ -60,18 +61,24 @@ def build_ltv_frame(summary: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, di
     deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
     kinds={"python", "duckdb"},
     metadata={"dagster/table_name": LTV_TABLE},
+    output_required=False,  # not written when a blocking check upstream failed in this run
 )
 def mart_customer_ltv(
     context: dg.AssetExecutionContext,
     config: LtvConfig,
     warehouse: WarehouseResource,
     settings: JourneySettingsResource,
-) -> dg.MaterializeResult:
+):
     """One row per customer with at least one counted order: historical value to date (net revenue,
     reporting currency) and BG/NBD + Gamma-Gamma predictions for the next 365 days
     (probability_alive, expected_purchases_365d, predicted_clv_365d), fitted on all customers as of
     `as_of`. Predictions are null, with the reason in this asset's metadata, when the data cannot
-    support a fit (fewer than 10 repeat buyers)."""
+    support a fit (fewer than 10 repeat buyers). Not rebuilt when a dbt test of ERROR severity on
+    its input failed earlier in the same run (the previous table stays)."""
+    blocked_by = failed_checks_upstream(context)
+    if blocked_by:
+        context.log.error(f"mart_customer_ltv not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")
+        return
     as_of = warehouse.resolve_as_of(config.as_of)
     with warehouse.connect() as con:
         summary = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, as_of)
@@ -82,4 +89,4 @@ def mart_customer_ltv(
         con.execute("create schema if not exists marts")
         con.execute(f"create or replace table {LTV_TABLE} as select * from ltv_frame order by customer_id")
         con.unregister("ltv_frame")
-    return dg.MaterializeResult(metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)})
+    yield dg.MaterializeResult(metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)})

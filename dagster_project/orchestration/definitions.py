@@ -21,17 +21,13 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.extract.definitions import EXTRACT_JOB_NAME
-from dagster_project.lib.config import JourneyConfig, RetriesConfig, get_config
+from dagster_project.lib.config import JourneyConfig, get_config
 from dagster_project.lib.landing import ENTITIES
+from dagster_project.lib.partitions import first_partition_date, is_partition_name
 from dagster_project.orchestration.selection import blocked_downstream, failed_blocking_checks, only_check_failures
 
 BUILD_JOB_NAME = "build_warehouse"
 RAW_GROUPS = tuple(f"raw_{source}" for source in dict.fromkeys(e.source for e in ENTITIES))
-
-
-def retry_policy(retries: RetriesConfig) -> dg.RetryPolicy:
-    backoff = dg.Backoff.EXPONENTIAL if retries.backoff == "exponential" else dg.Backoff.LINEAR
-    return dg.RetryPolicy(max_retries=retries.max_retries, delay=retries.delay_seconds, backoff=backoff)
 
 
 def scheduled_partition(scheduled_time) -> str:
@@ -39,8 +35,10 @@ def scheduled_partition(scheduled_time) -> str:
     return (scheduled_time.astimezone(UTC).date() - timedelta(days=1)).isoformat()
 
 
-def landing_changes(landing: Path, seen: dict[str, float], start_date: str) -> dict[str, float]:
-    """dt folders whose newest file is newer than last seen (new days and re-deliveries)."""
+def landing_changes(landing: Path, seen: dict[str, float], start_date: str | None = None) -> dict[str, float]:
+    """dt folders whose newest file is newer than last seen (new days and re-deliveries).
+    Folders whose name is not a valid date are left to the extract's report; days before an
+    explicit ``start_date`` are outside the partitions."""
     changed: dict[str, float] = {}
     for e in ENTITIES:
         base = landing / e.source / e.name
@@ -48,7 +46,7 @@ def landing_changes(landing: Path, seen: dict[str, float], start_date: str) -> d
             continue
         for folder in base.glob("dt=*"):
             dt = folder.name.removeprefix("dt=")
-            if dt < start_date:
+            if not folder.is_dir() or not is_partition_name(dt) or (start_date and dt < start_date):
                 continue
             newest = max((f.stat().st_mtime for f in folder.iterdir() if f.is_file()), default=0.0)
             if newest > max(seen.get(dt, 0.0), changed.get(dt, 0.0)):
@@ -57,8 +55,11 @@ def landing_changes(landing: Path, seen: dict[str, float], start_date: str) -> d
 
 
 def _build_definitions(config: JourneyConfig) -> dg.Definitions:
-    # No retry policy here: a failed dbt build is a failed test or a SQL error, which a retry
-    # would only repeat. Retries (retries.* in orchestration.yaml) apply to the extract job's I/O.
+    first_partition = first_partition_date(config).isoformat()
+    # No blanket retry policy, here or on the extract job: a failed test, a SQL error or a
+    # broken warehouse file would only fail again. Only a transient error (the DuckDB file
+    # locked by another process, I/O busy) asks for a retry, where it happens
+    # (lib/environment.py WarehouseResource.connect; retries.* in orchestration.yaml).
     build_job = dg.define_asset_job(
         BUILD_JOB_NAME,
         selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*RAW_GROUPS),
@@ -88,7 +89,9 @@ def _build_definitions(config: JourneyConfig) -> dg.Definitions:
     )
     def new_landing_folders(context: dg.SensorEvaluationContext):
         seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
-        changed = landing_changes(get_config().landing_path, seen, config.partitions.start_date.isoformat())
+        # the extract job's partitions were fixed when the definitions loaded: an older day
+        # delivered since is loaded by `journey run` or after a reload of the code location
+        changed = landing_changes(get_config().landing_path, seen, first_partition)
         for dt, mtime in sorted(changed.items()):
             yield dg.RunRequest(run_key=f"landing-{dt}-{mtime}", partition_key=dt,
                                 tags={"journey/trigger": "new_landing_folder"})

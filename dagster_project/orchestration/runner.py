@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dagster_project.lib.config import JourneyConfig
-from dagster_project.lib.landing import partitions_present
+from dagster_project.lib.landing import ENTITIES
+from dagster_project.lib.partitions import first_partition_date, is_partition_name, last_partition_date
 
 
 class RunnerError(Exception):
-    """The run cannot start (nothing to load, a date outside the partitions, ...)."""
+    """The run cannot start (nothing to load, a date outside the partitions, a warehouse
+    path that cannot hold a DuckDB file, ...): a usage error, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Outcome:
     log_path: Path | None = None
     blocked: dict[str, list[str]] = field(default_factory=dict)  # raw asset -> downstream assets not built
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds (extract, build)
+    notes: list[str] = field(default_factory=list)  # what was left out or repaired before the run
+    dbt_failures: list[str] = field(default_factory=list)  # one line per failed dbt node
+    not_built: list[str] = field(default_factory=list)  # build assets selected but not materialized
 
     @property
     def failed_blocking_checks(self) -> list[CheckRow]:
@@ -56,7 +61,7 @@ class Outcome:
 
     @property
     def succeeded(self) -> bool:
-        return not self.failures and not self.failed_blocking_checks
+        return not self.failures and not self.failed_blocking_checks and not self.dbt_failures
 
     def report(self) -> str:
         lines = [
@@ -64,8 +69,9 @@ class Outcome:
             f"         warehouse {self.warehouse}",
             f"         partitions {self.first_dt} .. {self.last_dt}, as_of {self.as_of or '-'}",
             "",
-            "Lines per source (read / quarantined):",
         ]
+        lines += self.notes + ([""] if self.notes else [])
+        lines.append("Lines per source (read / quarantined):")
         for source, (read, quarantined) in sorted(self.quarantine.items()):
             share = quarantined / read if read else 0.0
             lines.append(f"  {source:<12} {read:>12,} {quarantined:>10,}  ({share:.2%})")
@@ -85,6 +91,11 @@ class Outcome:
                 f"Blocked: {asset} failed a blocking check; {len(skipped)} downstream assets were not built"
                 + (f" ({', '.join(skipped[:6])}{', ...' if len(skipped) > 6 else ''})" if skipped else "")
             )
+        for failure in self.dbt_failures:
+            lines.append(f"dbt failed: {failure}")
+        if self.not_built:
+            shown = ", ".join(self.not_built[:8]) + (", ..." if len(self.not_built) > 8 else "")
+            lines.append(f"Not built: {len(self.not_built)} assets downstream of a failure ({shown})")
         for failure in self.failures:
             lines.append(f"Run failed: {failure}")
         if self.seconds:
@@ -197,6 +208,7 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
     try:
         ensure_manifest()
         from dagster_project.definitions import defs
+        from dagster_project.orchestration.recovery import fail_abandoned_runs
         from dagster_project.orchestration.sqlite_instance import (
             commits_without_fsync,
             event_log_connections_kept_open,
@@ -204,6 +216,12 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
 
         commits_without_fsync()
         instance = DagsterInstance.get()
+        abandoned = fail_abandoned_runs(instance)
+        if abandoned:
+            outcome.notes.append(
+                f"Marked failed: {len(abandoned)} run(s) left unfinished by a journey process that was killed "
+                f"({', '.join(abandoned)})"
+            )
         log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         outcome.log_path = log_path
@@ -235,6 +253,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
 
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
     from dagster_project.orchestration.definitions import BUILD_JOB_NAME
+    from dagster_project.orchestration.recovery import process_tags
     from dagster_project.orchestration.selection import blocked_downstream
     from dagster_project.quality import gx_worker
 
@@ -243,7 +262,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
         run_config=_run_config(verbose),
-        tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt},
+        tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt, **process_tags()},
         raise_on_error=False,
     )
     outcome.seconds["extract"] = time.perf_counter() - started
@@ -282,12 +301,30 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
             run_config=_run_config(verbose, ops),
             raise_on_error=False,
             asset_selection=sorted(build_keys, key=lambda k: k.to_user_string()),
+            tags=process_tags(),
         )
         outcome.seconds["build"] = time.perf_counter() - started
         # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
         parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
+        outcome.dbt_failures += _dbt_failures(build)
+        built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
+        outcome.not_built = sorted(k.to_user_string() for k in build_keys - built)
+
+
+def _dbt_failures(result: Any) -> list[str]:
+    """The dbt nodes that failed in a build, from the observations the dbt step records
+    for them (transform/assets.py): "<unique_id> (<status>): <dbt's message>"."""
+    lines = []
+    for event in result.all_events:
+        if not event.is_asset_observation:
+            continue
+        meta = event.asset_observation_data.asset_observation.metadata
+        if "dbt_unique_id" in meta and "dbt_status" in meta:
+            message = meta["dbt_message"].value if "dbt_message" in meta else ""
+            lines.append(f"{meta['dbt_unique_id'].value} ({meta['dbt_status'].value}): {message}")
+    return lines
 
 
 def _parse_ahead(plan: _Plan) -> Any:
@@ -311,17 +348,74 @@ def _parse_ahead(plan: _Plan) -> Any:
     return ParseAhead(config.dbt_vars(as_of, window), str(config.warehouse_path))
 
 
-def _check_range(config: JourneyConfig, first: str) -> None:
-    start = config.partitions.start_date.isoformat()
-    if first < start:
+def _landing_days(landing: Path) -> tuple[list[str], list[str]]:
+    """(valid dt= days present under any entity folder, sorted; one note per unusable dt= name)."""
+    days: set[str] = set()
+    notes = []
+    for e in ENTITIES:
+        base = landing / e.source / e.name
+        if not base.is_dir():
+            continue
+        for folder in sorted(base.glob("dt=*")):
+            name = folder.name.removeprefix("dt=")
+            if folder.is_dir() and is_partition_name(name):
+                days.add(name)
+            else:
+                kind = "a folder" if folder.is_dir() else "a file"
+                notes.append(f"Not loaded: {folder} is {kind} whose name is not dt=YYYY-MM-DD")
+    return sorted(days), notes
+
+
+def _partition_window(config: JourneyConfig, days: list[str]) -> tuple[list[str], list[str]]:
+    """(days inside the daily partitions; one note per group of days left out)."""
+    first, last = first_partition_date(config).isoformat(), last_partition_date().isoformat()
+    before = [d for d in days if d < first]
+    after = [d for d in days if d > last]
+    notes = []
+    if before:
+        notes.append(
+            f"Not loaded: {len(before)} dt= day(s) before partitions.start_date {first} "
+            f"({before[0]} .. {before[-1]}); remove start_date from orchestration.yaml to load them"
+        )
+    if after:
+        notes.append(f"Not loaded: {len(after)} dt= day(s) after today {last} (UTC): {', '.join(after[:5])}")
+    return [d for d in days if first <= d <= last], notes
+
+
+def check_as_of(as_of: date, first_dt: str, newest_dt: str, allow_future: bool) -> None:
+    """An ``as_of`` after the newest day delivered would count every later day as one of
+    silence (churn for everybody, months of empty scorecard); before the first day it has
+    no data at all. Both are usage errors; the first can be allowed on purpose."""
+    if as_of.isoformat() > newest_dt and not allow_future:
         raise RunnerError(
-            f"the landing zone has dt={first}, before partitions.start_date {start} in orchestration.yaml; "
-            "move the start date back or pass --config with an earlier one"
+            f"--as-of {as_of} is after the newest dt= folder {newest_dt}; "
+            "pass --allow-future-as-of to measure as of a day with no data yet"
+        )
+    if as_of.isoformat() < first_dt:
+        raise RunnerError(f"--as-of {as_of} is before the first partition {first_dt}: there is no data to measure")
+
+
+def _check_warehouse(config: JourneyConfig) -> None:
+    from dagster_project.lib.environment import warehouse_problem
+
+    problem = warehouse_problem(config.warehouse_path)
+    if problem:
+        raise RunnerError(problem)
+
+
+def _check_landing(landing: Path) -> None:
+    if not landing.is_dir():
+        raise RunnerError(
+            f"landing zone {landing} does not exist (create one with `journey generate --out {landing}`)"
         )
 
 
 def run_all(
-    config: JourneyConfig, as_of: date | None = None, verbose: bool = False, full_refresh: bool = False
+    config: JourneyConfig,
+    as_of: date | None = None,
+    verbose: bool = False,
+    full_refresh: bool = False,
+    allow_future_as_of: bool = False,
 ) -> Outcome:
     """Load every ``dt=`` partition present (up to ``as_of``) and build everything downstream.
 
@@ -330,24 +424,43 @@ def run_all(
     late-data lookback).
     """
     landing = config.landing_path
-    if not landing.is_dir():
-        raise RunnerError(
-            f"landing zone {landing} does not exist (create one with `journey generate --out {landing}`)"
-        )
-    dts = [dt for dt in partitions_present(landing) if as_of is None or dt <= as_of.isoformat()]
-    if not dts:
-        raise RunnerError(f"no dt= folders under {landing}" + (f" on or before {as_of}" if as_of else ""))
-    _check_range(config, dts[0])
-    as_of = as_of or date.fromisoformat(dts[-1])
-    outcome = Outcome(landing, config.warehouse_path, dts[0], dts[-1], as_of.isoformat())
-    return _execute(_Plan(config, dts[0], dts[-1], as_of, verbose, full_refresh), outcome)
+    _check_landing(landing)
+    present, notes = _landing_days(landing)
+    days, window_notes = _partition_window(config, present)
+    if not days:
+        left_out = f" ({window_notes[0]})" if window_notes else ""
+        raise RunnerError(f"no loadable dt= folders under {landing}{left_out}")
+    if as_of is not None:
+        check_as_of(as_of, days[0], days[-1], allow_future_as_of)
+        days = [d for d in days if d <= as_of.isoformat()]
+    _check_warehouse(config)
+    as_of = as_of or date.fromisoformat(days[-1])
+    outcome = Outcome(landing, config.warehouse_path, days[0], days[-1], as_of.isoformat(), notes=notes + window_notes)
+    return _execute(_Plan(config, days[0], days[-1], as_of, verbose, full_refresh), outcome)
 
 
 def backfill(
-    config: JourneyConfig, start: date, end: date, as_of: date | None = None, verbose: bool = False
+    config: JourneyConfig,
+    start: date,
+    end: date,
+    as_of: date | None = None,
+    verbose: bool = False,
+    allow_future_as_of: bool = False,
 ) -> Outcome:
     """Reload the days ``start``..``end`` (a missing folder loads as an empty day) and rebuild downstream."""
-    _check_range(config, start.isoformat())
-    outcome = Outcome(config.landing_path, config.warehouse_path, start.isoformat(), end.isoformat(),
-                      as_of.isoformat() if as_of else None)
+    landing = config.landing_path
+    _check_landing(landing)
+    first, last = first_partition_date(config), last_partition_date()
+    if start < first:
+        raise RunnerError(f"--start {start} is before the first partition {first} (partitions.start_date)")
+    if end > last:
+        raise RunnerError(f"--end {end} is after today {last} (UTC): there is no such partition yet")
+    present, notes = _landing_days(landing)
+    if as_of is not None:
+        days, _ = _partition_window(config, present)
+        newest = max(days[-1] if days else end.isoformat(), end.isoformat())
+        check_as_of(as_of, min(days[0] if days else start.isoformat(), start.isoformat()), newest, allow_future_as_of)
+    _check_warehouse(config)
+    outcome = Outcome(landing, config.warehouse_path, start.isoformat(), end.isoformat(),
+                      as_of.isoformat() if as_of else None, notes=notes)
     return _execute(_Plan(config, start.isoformat(), end.isoformat(), as_of, verbose), outcome)

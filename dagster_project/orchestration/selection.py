@@ -37,6 +37,27 @@ def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> set[dg.
     return failed
 
 
+def failed_checks_upstream(context: dg.AssetExecutionContext) -> list[str]:
+    """The checks failed at ERROR severity, earlier in this run, on the assets this asset reads.
+
+    dbt tests are not blocking at the Dagster level (a blocking check fails the whole dbt
+    step, which would stop every mart), so an asset computed in Python after the dbt build
+    asks here and holds back, as dbt build does for the models downstream of a failed test.
+    """
+    upstream = set(context.assets_def.asset_deps[context.asset_key])
+    records = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    failed = []
+    for record in records:
+        evaluation = record.dagster_event.event_specific_data
+        if (
+            evaluation.asset_key in upstream
+            and not evaluation.passed
+            and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ):
+            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return sorted(failed)
+
+
 def only_check_failures(instance: dg.DagsterInstance, run_id: str) -> bool:
     """True when every failed step of the run failed only because of its own blocking checks."""
     records = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)

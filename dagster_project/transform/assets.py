@@ -3,6 +3,12 @@
 One ``dbt build`` per run, with the run's ``as_of`` and every metric parameter of
 ``orchestration.yaml`` passed as ``--vars``: the SQL reads its parameters from
 the same validated config as the Python assets.
+
+A failing dbt node stops only its own downstream: dbt build skips what depends on a
+failed model or a failed ERROR test, and the step itself does not fail on them, so the
+assets built meanwhile (and the Python assets that need only those) go on. Each failed
+node is recorded as an observation of its asset (``dbt_status``, ``dbt_message``) and
+an error in the step's log; the ``journey`` command prints them and exits 1.
 """
 
 
@@ -15,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.lib.dbt import JourneyDbtTranslator, dbt_project
+from dagster_project.lib.dbt import DbtNodeFailure, JourneyDbtTranslator, dbt_project, failed_nodes, skipped_nodes
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
 
 DBT_PROJECT = dbt_project()
@@ -79,4 +85,47 @@ def journey_dbt(
     target_path = None
     if config.parsed_target_path and Path(config.parsed_target_path).is_dir():
         target_path = Path(config.parsed_target_path)
-    yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
+    yield from invocation.stream()
+    # dbt exits 1 when nodes failed (their downstream was skipped, the rest was built) and
+    # 2 when it could not run at all (a compile error, a bad profile): only that fails the step.
+    results_path = invocation.target_path / "run_results.json"
+    if invocation.process.returncode not in (0, 1) or not results_path.is_file():
+        raise dg.Failure(
+            description=f"dbt build could not run (exit code {invocation.process.returncode})",
+            metadata={"error": dg.MetadataValue.text(str(invocation.get_error() or ""))},
+        )
+    run_results = invocation.get_artifact("run_results.json")
+    keys = _asset_keys_by_unique_id(context.assets_def)
+    skipped = skipped_nodes(run_results)
+    for failure in failed_nodes(run_results):
+        context.log.error(f"dbt {failure.unique_id} {failure.status}: {failure.message}")
+        key = keys.get(failure.unique_id)
+        if key is not None:
+            yield _failure_observation(key, failure, len(skipped))
+    if skipped:
+        context.log.warning(f"dbt skipped {len(skipped)} nodes downstream of a failure: {', '.join(skipped)}")
+
+
+def _asset_keys_by_unique_id(assets_def: dg.AssetsDefinition) -> dict[str, dg.AssetKey]:
+    """dbt unique_id -> the asset it is (a model, seed, snapshot) or checks (a test)."""
+    keys = {}
+    for spec in assets_def.specs:
+        if "dagster_dbt/unique_id" in spec.metadata:
+            keys[spec.metadata["dagster_dbt/unique_id"]] = spec.key
+    for check in assets_def.check_specs:
+        if "dagster_dbt/unique_id" in check.metadata:
+            keys[check.metadata["dagster_dbt/unique_id"]] = check.asset_key
+    return keys
+
+
+def _failure_observation(key: dg.AssetKey, failure: DbtNodeFailure, skipped: int) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=key,
+        metadata={
+            "dbt_unique_id": failure.unique_id,
+            "dbt_status": failure.status,
+            "dbt_message": dg.MetadataValue.text(failure.message),
+            "dbt_skipped_nodes": skipped,
+        },
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.lib.dbt import JourneyDbtCliResource
+from dagster_project.lib.dbt import JourneyDbtCliResource, dbt_executable
 from dagster_project.transform.assets import DBT_PROJECT, journey_dbt
 
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[journey_dbt], resources={"dbt": JourneyDbtCliResource(project_dir=DBT_PROJECT)})
+    dbt = JourneyDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable())
+    return dg.Definitions(assets=[journey_dbt], resources={"dbt": dbt})
