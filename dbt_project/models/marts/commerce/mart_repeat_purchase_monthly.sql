@@ -1,13 +1,15 @@
--- One row per calendar month (CONTRACT §3, §4 "Repeat, cross-sell, upsell"), from the month
--- of the first counted order to the month of `as_of`. Only counted (not cancelled) orders.
--- A repeat order is one from a customer with a strictly earlier counted order; an order
--- with no identified customer counts in `orders` but can never be a repeat. A returning
--- customer orders this month and had a counted order in an earlier month. Cross-sell: a
--- returning customer whose order this month holds a category they never bought before
--- (strictly earlier). Upsell: a returning customer whose order this month holds a category
--- they bought before at a unit price (reporting currency) above every earlier purchase of
--- theirs in that category; an equal price is not an upsell. Lines of category 'unknown'
--- (product not found) are neither. Rates divide by returning customers.
+-- One row per calendar month, from the month of the first counted order to the month of
+-- `as_of`. Only counted (not cancelled) orders. A repeat order is one from a customer with
+-- a strictly earlier counted order; an order with no identified customer counts in `orders`
+-- but can never be a repeat. A returning customer orders this month and had a counted
+-- order in an earlier month. Cross-sell: a returning customer whose order this month holds
+-- a category they never bought before (strictly earlier, in any month, this one included).
+-- Upsell: a returning customer whose order this month holds a category they bought before
+-- (strictly earlier, this month included) at a unit price above every earlier purchase of
+-- theirs in that category: compared in the orders' own currency when both orders are in the
+-- same currency (an exchange-rate drift is no upsell), else in the reporting currency; an
+-- equal price is not an upsell. Lines of category 'unknown' (product not found) are
+-- neither. Rates divide by returning customers. docs/metrics.md has worked examples.
 with orders as (
     select * from {{ ref('int_orders_converted') }}
     where is_counted
@@ -51,15 +53,14 @@ orders_classified as (
     left join customer_first_orders on orders_by_month.customer_id = customer_first_orders.customer_id
 ),
 
-category_purchases as (
+category_moments as (
     -- one row per customer x category x purchase moment, so that a window frame ending at
-    -- the previous row holds exactly the strictly earlier purchases
+    -- the previous row holds exactly the strictly earlier purchases (cross-sell)
     select
         order_lines.customer_id,
         order_lines.category,
         order_lines.ordered_at,
-        cast({{ dbt.date_trunc('month', 'order_lines.order_date') }} as date) as month_start,
-        max(order_lines.unit_price) as max_unit_price
+        cast({{ dbt.date_trunc('month', 'order_lines.order_date') }} as date) as month_start
     from order_lines
     where order_lines.category <> 'unknown'
     group by
@@ -69,32 +70,109 @@ category_purchases as (
         cast({{ dbt.date_trunc('month', 'order_lines.order_date') }} as date)
 ),
 
+category_moments_with_history as (
+    select
+        category_moments.*,
+        count(*) over (
+            partition by category_moments.customer_id, category_moments.category
+            order by category_moments.ordered_at
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_purchases
+    from category_moments
+),
+
+category_purchases as (
+    -- one row per customer x category x purchase moment x currency, with the highest unit
+    -- price of that moment both as the orders state it and in the reporting currency
+    select
+        order_lines.customer_id,
+        order_lines.category,
+        order_lines.ordered_at,
+        order_lines.currency_code,
+        max(order_lines.unit_price_order_currency) as max_own_price,
+        max(order_lines.unit_price) as max_reporting_price
+    from order_lines
+    where order_lines.category <> 'unknown'
+    group by order_lines.customer_id, order_lines.category, order_lines.ordered_at, order_lines.currency_code
+),
+
 category_purchases_with_history as (
+    -- earlier purchases in the same currency compare in that currency (an exchange-rate
+    -- drift is no upsell); whether the category was ever bought in another currency decides
+    -- whether the (rarer) comparison in the reporting currency is needed at all
     select
         category_purchases.*,
-        count(*) over (
-            partition by category_purchases.customer_id, category_purchases.category
+        max(category_purchases.max_own_price) over (
+            partition by category_purchases.customer_id, category_purchases.category, category_purchases.currency_code
             order by category_purchases.ordered_at
             rows between unbounded preceding and 1 preceding
-        ) as earlier_purchases,
-        max(category_purchases.max_unit_price) over (
+        ) as earlier_same_currency_max_price,
+        min(category_purchases.currency_code) over (
             partition by category_purchases.customer_id, category_purchases.category
-            order by category_purchases.ordered_at
-            rows between unbounded preceding and 1 preceding
-        ) as earlier_max_unit_price
+        ) <> max(category_purchases.currency_code) over (
+            partition by category_purchases.customer_id, category_purchases.category
+        ) as has_several_currencies
     from category_purchases
+),
+
+mixed_currency_purchases as (
+    select * from category_purchases_with_history where has_several_currencies
+),
+
+earlier_other_currency_prices as (
+    -- highest earlier price (reporting currency) of the category in any other currency
+    select
+        later.customer_id,
+        later.category,
+        later.ordered_at,
+        later.currency_code,
+        max(earlier.max_reporting_price) as earlier_other_currency_max_price
+    from mixed_currency_purchases as later
+    inner join mixed_currency_purchases as earlier
+        on later.customer_id = earlier.customer_id
+        and later.category = earlier.category
+        and later.currency_code <> earlier.currency_code
+        and earlier.ordered_at < later.ordered_at
+    group by later.customer_id, later.category, later.ordered_at, later.currency_code
+),
+
+purchase_upsells as (
+    -- a purchase is an upsell when the category was bought before and its price beats
+    -- every earlier purchase: same-currency ones in that currency, others in the reporting
+    -- currency (a null price compares as no upsell)
+    select
+        purchases.customer_id,
+        purchases.category,
+        purchases.ordered_at,
+        coalesce(
+            (purchases.earlier_same_currency_max_price is not null
+                or other.earlier_other_currency_max_price is not null)
+            and (purchases.earlier_same_currency_max_price is null
+                or purchases.max_own_price > purchases.earlier_same_currency_max_price)
+            and (other.earlier_other_currency_max_price is null
+                or purchases.max_reporting_price > other.earlier_other_currency_max_price),
+            false
+        ) as is_higher_price
+    from category_purchases_with_history as purchases
+    left join earlier_other_currency_prices as other
+        on purchases.customer_id = other.customer_id
+        and purchases.category = other.category
+        and purchases.ordered_at = other.ordered_at
+        and purchases.currency_code = other.currency_code
 ),
 
 customer_month_signals as (
     select
-        customer_id,
-        month_start,
-        max(case when earlier_purchases = 0 then 1 else 0 end) as has_new_category,
-        max(
-            case when earlier_purchases > 0 and max_unit_price > earlier_max_unit_price then 1 else 0 end
-        ) as has_higher_price
-    from category_purchases_with_history
-    group by customer_id, month_start
+        moments.customer_id,
+        moments.month_start,
+        max(case when moments.earlier_purchases = 0 then 1 else 0 end) as has_new_category,
+        max(case when upsells.is_higher_price then 1 else 0 end) as has_higher_price
+    from category_moments_with_history as moments
+    left join purchase_upsells as upsells
+        on moments.customer_id = upsells.customer_id
+        and moments.category = upsells.category
+        and moments.ordered_at = upsells.ordered_at
+    group by moments.customer_id, moments.month_start
 ),
 
 customer_months as (
