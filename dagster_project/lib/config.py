@@ -159,6 +159,29 @@ class QualityConfig(_Strict):
         return self.quarantine_threshold.get(source, self.quarantine_threshold["default"])
 
 
+class ServingConfig(_Strict):
+    """Where the marts are published for BI tools after every build whose blocking checks passed.
+
+    ``snapshot`` and ``parquet`` default to a ``serving/`` folder beside the warehouse file
+    (``serving/journey_marts.duckdb``, ``serving/parquet/``). PostgreSQL is published to only
+    when the environment sets ``JOURNEY_PG_DSN``: a connection string never lives in this file.
+    """
+
+    snapshot: Path | None = None
+    parquet: Path | None = None
+    # the DuckDB storage format of the snapshot: v1.4.0 is what DuckDB 1.4 and later open
+    storage_version: str = Field(default="v1.4.0", pattern=r"^v\d+\.\d+\.\d+$")
+    postgres_schema: str = Field(default="marts", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    # how long the swap may wait for a BI query holding the old tables before the publish fails
+    postgres_lock_timeout_seconds: float = Field(default=30, gt=0)
+
+    def snapshot_path(self, warehouse: Path) -> Path:
+        return _resolve(self.snapshot) if self.snapshot else warehouse.parent / "serving" / "journey_marts.duckdb"
+
+    def parquet_path(self, warehouse: Path) -> Path:
+        return _resolve(self.parquet) if self.parquet else warehouse.parent / "serving" / "parquet"
+
+
 class JourneyConfig(_Strict):
     paths: PathsConfig = PathsConfig()
     partitions: PartitionsConfig = PartitionsConfig()
@@ -167,6 +190,7 @@ class JourneyConfig(_Strict):
     retries: RetriesConfig = RetriesConfig()
     metrics: MetricsConfig = MetricsConfig()
     quality: QualityConfig = QualityConfig()
+    serving: ServingConfig = ServingConfig()
 
     @property
     def landing_path(self) -> Path:
