@@ -51,6 +51,7 @@ class Outcome:
     log_path: Path | None = None
     blocked: dict[str, list[str]] = field(default_factory=dict)  # raw asset -> downstream assets not built
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds (extract, build)
+    published: dict[str, str] = field(default_factory=dict)  # serving sink -> where the marts were published
     notes: list[str] = field(default_factory=list)  # what was left out or repaired before the run
     dbt_failures: list[str] = field(default_factory=list)  # one line per failed dbt node
     not_built: list[str] = field(default_factory=list)  # build assets selected but not materialized
@@ -96,6 +97,8 @@ class Outcome:
         if self.not_built:
             shown = ", ".join(self.not_built[:8]) + (", ..." if len(self.not_built) > 8 else "")
             lines.append(f"Not built: {len(self.not_built)} assets downstream of a failure ({shown})")
+        for sink, where in self.published.items():
+            lines.append(f"Published: {sink:<8} {where}")
         for failure in self.failures:
             lines.append(f"Run failed: {failure}")
         if self.seconds:
@@ -308,6 +311,10 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
+        for event in build.get_asset_materialization_events():  # the publish asset names its sinks
+            for key, value in event.materialization.metadata.items():
+                if key.startswith("published/"):
+                    outcome.published[key.removeprefix("published/")] = str(getattr(value, "value", value))
         outcome.dbt_failures += _dbt_failures(build)
         built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
         outcome.not_built = sorted(k.to_user_string() for k in build_keys - built)
