@@ -117,3 +117,23 @@ def test_fx_rate_test_names_each_missing_currency_and_month(empty_warehouse: Pat
     failures = _singular_failures(empty_warehouse, "assert_fx_rate_exists_for_every_order_currency_month", rows)
     assert [(c, str(m), n) for c, m, n, _ in failures] == [("JPY", "2025-03-01", 1), ("PLN", "1997-05-01", 2)]
     assert failures[1][3] == "no exchange rate for PLN in 1997-05-01 (add it to seeds/fx_rates_monthly.csv)"
+
+
+def test_sql_and_python_normalise_emails_alike(tmp_path: Path) -> None:
+    """The dbt macro normalise_email and lib.identity.normalise_email give the same key:
+    lower-cased, every surrounding whitespace character (tab, newline, no-break space, ideographic
+    space...) removed, inner spaces kept, null when nothing is left."""
+    from dagster_project.lib.identity import normalise_email
+
+    cases = ["  A@B.COM \t", "\n\rAna@Example.com\u00a0", "\u3000bo@example.com\u2003\u200a", "a b@c.de ",
+             " \t\u00a0", "plain@x.io"]
+    selects = " union all ".join(
+        f"select {i} as n, {{{{ normalise_email(\"{' || '.join(f'chr({ord(c)})' for c in case)}\") }}}} as e"
+        for i, case in enumerate(cases)
+    )
+    result = _dbt(tmp_path, "show", "--inline", selects, "--output", "json", "--limit", "-1", "--log-format", "text")
+    assert result.returncode == 0, result.stdout[-3000:]
+    shown = json.loads(result.stdout[result.stdout.index("{"):result.stdout.rindex("}") + 1])["show"]
+    in_sql = [row["e"] for row in sorted(shown, key=lambda row: row["n"])]
+    assert in_sql == [normalise_email(case) for case in cases]
+    assert in_sql == ["a@b.com", "ana@example.com", "bo@example.com", "a b@c.de", None, "plain@x.io"]

@@ -1,6 +1,6 @@
 """Normalisation of the identifiers that stitch identities together (CONTRACT §2).
 
-Emails compare lower-cased and trimmed; phone numbers compare in E.164. Phone
+Emails compare lower-cased and trimmed of all whitespace; phone numbers compare in E.164. Phone
 parsing is the ``phonenumbers`` library (Google's libphonenumber rules), not a
 regex: national formats need the country's trunk prefix rules to come out right.
 """
@@ -13,6 +13,12 @@ import phonenumbers
 
 
 def normalise_email(email: str | None) -> str | None:
+    """Lower-cased, every leading and trailing whitespace character removed, None when empty.
+
+    ``str.strip()`` removes spaces, tabs, newlines, no-break spaces and the other Unicode
+    spaces; the dbt macro ``normalise_email`` (dbt_project/macros/email.sql) trims exactly
+    the same characters, so both sides give the same key and the same hash.
+    """
     if email is None:
         return None
     cleaned = email.strip().lower()

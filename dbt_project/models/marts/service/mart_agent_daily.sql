@@ -23,9 +23,9 @@ owner_emails_ranked as (
     -- one owner per e-mail: a live owner before an archived one, then the lowest id
     select
         owners.owner_id,
-        lower(trim(owners.email)) as email_key,
+        {{ normalise_email('owners.email') }} as email_key,
         row_number() over (
-            partition by lower(trim(owners.email))
+            partition by {{ normalise_email('owners.email') }}
             order by case when owners.is_archived then 1 else 0 end, owners.owner_id
         ) as email_rank
     from owners
@@ -96,7 +96,7 @@ calls_answered as (
         cast(coalesce(sum(calls.handle_seconds), 0) as {{ dbt.type_bigint() }}) as handle_seconds_sum,
         count(calls.handle_seconds) as calls_with_handle_time
     from calls
-    inner join owner_emails on lower(trim(calls.agent_email)) = owner_emails.email_key
+    inner join owner_emails on {{ normalise_email('calls.agent_email') }} = owner_emails.email_key
     group by calls.call_date, owner_emails.owner_id
 ),
 

@@ -21,7 +21,7 @@ parsed as (
         {{ json_text('record', '$.missed_call_reason') }} as missed_call_reason,
         phone_e164 as caller_phone_e164,
         {{ json_text('record', '$.user.id') }} as agent_user_id,
-        lower(trim({{ json_text('record', '$.user.email') }})) as agent_email,
+        {{ normalise_email(json_text('record', '$.user.email')) }} as agent_email,
         {{ json_text('record', '$.number.id') }} as line_id,
         {{ json_text('record', '$.number.name') }} as line_name,
         upper({{ json_text('record', '$.number.country') }}) as line_country,

@@ -40,7 +40,7 @@ parsed as (
         {{ iso_to_utc(json_text('record', '$.receivedAt')) }} as received_at,
         lower({{ json_text('record', '$.context.device.type') }}) as device_type,
         {{ json_text('record', '$.context.locale') }} as locale,
-        lower(trim({{ json_text('record', '$.context.traits.email') }})) as traits_email,
+        {{ normalise_email(json_text('record', '$.context.traits.email')) }} as traits_email,
         {{ json_text('record', '$.properties.cart_id') }} as cart_id,
         {{ json_text('record', '$.properties.order_id') }} as order_id,
         {{ json_text('record', '$.properties.checkout_id') }} as checkout_id,

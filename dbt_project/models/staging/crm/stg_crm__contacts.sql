@@ -12,7 +12,7 @@ with source as (
 parsed as (
     select
         record_id as contact_id,
-        lower(trim({{ json_text('record', '$.properties.email') }})) as email,
+        {{ normalise_email(json_text('record', '$.properties.email')) }} as email,
         phone_e164,
         {{ json_text('record', '$.properties.firstname') }} as first_name,
         {{ json_text('record', '$.properties.lastname') }} as last_name,

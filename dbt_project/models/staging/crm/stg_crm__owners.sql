@@ -12,7 +12,7 @@ with source as (
 parsed as (
     select
         record_id as owner_id,
-        lower(trim({{ json_text('record', '$.email') }})) as email,
+        {{ normalise_email(json_text('record', '$.email')) }} as email,
         {{ json_text('record', '$.firstName') }} as first_name,
         {{ json_text('record', '$.lastName') }} as last_name,
         coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,

@@ -17,7 +17,7 @@ parsed as (
         cast({{ json_text('record', '$.stars') }} as {{ dbt.type_int() }}) as stars,
         lower({{ json_text('record', '$.language') }}) as language,
         {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
-        lower(trim({{ json_text('record', '$.consumer.email') }})) as consumer_email,
+        {{ normalise_email(json_text('record', '$.consumer.email')) }} as consumer_email,
         {{ json_text('record', '$.referenceId') }} as reference_id,
         {{ json_text('record', '$.productSku') }} as product_sku,
         cast({{ json_text('record', '$.isVerified') }} as boolean) as is_verified,
