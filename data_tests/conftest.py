@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # landing_builder
+pytest_plugins = ("postgres_fixture",)  # a real PostgreSQL server: the postgres_dsn fixture
 
 
 @pytest.fixture(scope="session", autouse=True)
