@@ -52,14 +52,14 @@ def test_good_and_bad_lines_are_accounted_for(tmp_path: Path, con: duckdb.DuckDB
     assert set(reasons) == {2, 3, 5, 6, 7, 8, 9, 10, 11, 12}
     assert reasons[2].startswith("out_of_range: properties.hs_value 11 is outside the NPS scale")
     assert reasons[3].startswith("out_of_range: properties.hs_value 0 is outside the CSAT scale")
-    assert reasons[5] == "wrong_type: properties.hs_value should be a number, got nine"
+    assert reasons[5] == "wrong_type: properties.hs_value should be a whole number, got nine"
     assert reasons[6] == "unknown_enum: properties.hs_survey_channel = FAX"
-    assert reasons[7].startswith("future_timestamp: updatedAt")
+    assert reasons[7].startswith("future_timestamp: createdAt")
     assert reasons[8].startswith("bad_json:")
     assert reasons[9] == "bad_json: empty line"
     assert reasons[10] == "bad_json: a line must hold one JSON object, got array"
     assert reasons[11] == "missing_field: id is missing or null"
-    assert reasons[12].startswith("out_of_range: properties.hs_value 7.5")
+    assert reasons[12] == "wrong_type: properties.hs_value should be a whole number, got 7.5"
     row = con.execute("select file_path, raw_line, dt, source, entity from audit.quarantine where line_number = 8")
     file_path, raw_line, dt, source, name = row.fetchone()
     assert file_path.endswith("dt=2025-03-02/part-0001.jsonl")

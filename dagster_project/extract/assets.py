@@ -7,14 +7,14 @@ policy): DuckDB takes one writer at a time, so one process looping over the
 days is faster and safer than one run per day.
 """
 
-
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.extract.loader import load_partition
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
-from dagster_project.lib.landing import ENTITIES, Entity
+from dagster_project.lib.landing import ENTITIES, Entity, landing_problems
 from dagster_project.lib.partitions import daily_partitions
 from dagster_project.quality import checks
 
@@ -22,13 +22,18 @@ _CHECK_DESCRIPTIONS = {
     "gx_suite": "Great Expectations suite of the entity (data_tests/gx/) on each loaded partition.",
     "quarantine_share": "Share of landing lines quarantined per partition under quality.quarantine_threshold.",
     "row_volume": "Rows loaded per partition within quality.volume_anomaly_band of the trailing 7-day mean.",
+    "landing_problems": "Names under the entity's landing folder that are not a valid dt= partition (dt=garbage, "
+    "dt=2025-02-30, stray files) and names under the landing root that are no entity folder "
+    "(audit.landing_problems). Warns, never blocks.",
 }
 
 
 def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     # gx_suite and quarantine_share block downstream assets when they fail at ERROR severity.
     return [
-        dg.AssetCheckSpec(name, asset=key, description=_CHECK_DESCRIPTIONS[name], blocking=name != "row_volume")
+        dg.AssetCheckSpec(
+            name, asset=key, description=_CHECK_DESCRIPTIONS[name], blocking=checks.DEFAULT_SEVERITY[name] == "ERROR"
+        )
         for name in checks.CHECK_NAMES
     ]
 
@@ -79,15 +84,20 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
     ):
         quality = settings.config().quality
         dts = context.partition_keys
+        root = Path(landing.root)
         results = []
         with warehouse.connect() as con:
+            noticed_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+            found = landing_problems(root, only=e, contents=False)
+            problems = checks.record_landing_problems(con, e, root, found, noticed_at)
+            for problem in problems:
+                context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
             for dt in dts:
                 result = load_partition(
                     con,
                     e,
-                    Path(landing.root),
+                    root,
                     dt,
-                    business_start=quality.business_start_date,
                     future_tolerance_minutes=quality.future_tolerance_minutes,
                 )
                 if result.rows_quarantined:
@@ -97,9 +107,10 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                     )
                 results.append(result)
             outcomes = [
-                checks.gx_suite_check(con, e, dts, quality.business_start_date, quality.future_tolerance_minutes),
+                checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),
                 checks.row_volume_check(con, e, dts, quality.volume_anomaly_band),
+                checks.landing_problems_check(e, problems),
             ]
         lines = sum(r.lines_read for r in results)
         quarantined = sum(r.rows_quarantined for r in results)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import re
 import zlib
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.lib.identity import normalise_phone
-from dagster_project.lib.landing import Entity
+from dagster_project.lib.landing import Entity, LandingProblem, is_landing_file, partition_contents
 from dagster_project.lib.settings import (
     AUDIT_SCHEMA,
     LOAD_BATCH_LINES,
@@ -63,10 +64,24 @@ class LoadResult:
 
 
 def landing_files(folder: Path) -> list[Path]:
-    """The partition's ``*.jsonl`` and ``*.jsonl.gz`` files in a stable order."""
+    """The partition folder's landing files (``*.jsonl``, ``*.jsonl.gz``) in a stable order."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith((".jsonl", ".jsonl.gz")))
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_landing_file(p))
+
+
+_BOM = b"\xef\xbb\xbf"
+_READ_CHUNK = 1 << 20
+
+
+def _decode(number: int, raw: bytes) -> tuple[int, str, str | None]:
+    raw = raw.rstrip(b"\r")
+    if raw.startswith(_BOM):  # a UTF-8 byte-order mark at the start of a line (or of the file)
+        raw = raw[len(_BOM):]
+    try:
+        return number, raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return number, raw.decode("utf-8", "backslashreplace"), f"bad_encoding: not UTF-8 ({exc.reason})"
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
@@ -74,20 +89,39 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
 
     A line that is not UTF-8 is kept (bytes escaped) with its reason; a file
     that cannot be read to its end (truncated gzip, I/O error) yields one
-    final pseudo-line saying so, after every line read before the error.
+    final pseudo-line saying so, after every complete line read before the
+    error. The file is read in chunks and split here, so the reason can say
+    exactly how far it got: the uncompressed bytes decoded, the bytes of a
+    last line cut short (dropped), and the compressed bytes never decoded.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
     number = 0
+    decoded = 0
+    pending = b""
+    raw_handle = None
     try:
-        with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):  # noqa: B007 - number is used after the loop
-                raw = raw.rstrip(b"\r\n")
-                try:
-                    yield number, raw.decode("utf-8"), None
-                except UnicodeDecodeError as exc:
-                    yield number, raw.decode("utf-8", "backslashreplace"), f"bad_encoding: not UTF-8 ({exc.reason})"
+        raw_handle = open(path, "rb")  # noqa: SIM115 - closed in finally; its position is read after errors
+        handle = gzip.GzipFile(fileobj=raw_handle, mode="rb") if path.name.endswith(".gz") else raw_handle
+        while chunk := handle.read1(_READ_CHUNK):  # one raw read: nothing decoded is lost on an error
+            decoded += len(chunk)
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for raw in lines:
+                number += 1
+                yield _decode(number, raw)
+        if pending:
+            number += 1
+            yield _decode(number, pending)
     except (OSError, EOFError, zlib.error) as exc:
-        yield number + 1, "", f"unreadable_file: {type(exc).__name__}: {exc}"
+        size = path.stat().st_size if path.exists() else 0
+        position = raw_handle.tell() if raw_handle is not None and not raw_handle.closed else 0
+        yield number + 1, "", (
+            f"unreadable_file: {type(exc).__name__}: {exc}; read {decoded} bytes (uncompressed) up to the "
+            f"error, of which the last {len(pending)} (a line cut short) were dropped; "
+            f"{max(size - position, 0)} of the file's {size} bytes on disk were never decoded"
+        )
+    finally:
+        if raw_handle is not None:
+            raw_handle.close()
 
 
 def _batches(files: list[Path]) -> Iterator[pa.Table]:
@@ -150,11 +184,20 @@ def _compile(sql: str, paths: dict[str, int]) -> str:
     extracts every path the rules use in one pass (``json_extract(j, [paths])``,
     one parse per line) into ``_s<i>`` (the value as text) and ``_t<i>`` (its JSON
     type) columns and rewrites the calls to use them: same semantics, ~3x faster.
+    A path over every element of an array (``$.line_items[*].properties.price``)
+    extracts the array once (``_j<i>``) and reads the elements from that small value.
     """
 
     def column(match: re.Match[str]) -> str:
-        index = paths.setdefault(match.group(2), len(paths))
-        return f"_{'s' if match.group(1) == 'extract_string' else 't'}{index}"
+        kind, path = match.group(1), match.group(2)
+        if "[*]" in path:
+            if kind != "extract_string":
+                raise ValueError(f"json_type over an array wildcard is not supported: {path}")
+            array, rest = path.split("[*]", 1)
+            index = paths.setdefault(array, len(paths))
+            return f"json_extract_string(_j{index}, '$[*]{rest}')"
+        index = paths.setdefault(path, len(paths))
+        return f"_{'s' if kind == 'extract_string' else 't'}{index}"
 
     return _JSON_CALL.sub(column, sql)
 
@@ -165,10 +208,21 @@ def _extracted_columns(paths: dict[str, int]) -> str:
     ordered = sorted(paths, key=paths.__getitem__)
     listed = ", ".join("'" + p.replace("'", "''") + "'" for p in ordered)
     columns = "".join(
-        f", json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}"
+        f", _v[{i + 1}] as _j{i}, json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}"
         for i in range(len(ordered))
     )
     return f"select *{columns} from (select *, json_extract(j, [{listed}]) as _v from lines)"
+
+
+# DuckDB's JSON parser accepts NaN, Infinity, -inf (any case) as numbers; JSON has no such
+# tokens. A line holding one outside a string is rejected. Cheap test first (most lines
+# have no 'nan' / 'inf' at all), then strings are blanked out and the bare token searched.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_NON_FINITE = r"(?i)(^|[^a-z0-9_.])[-+]?(nan|inf|infinity)([^a-z0-9_]|$)"
+_HAS_NON_FINITE = (
+    "((raw_line ilike '%nan%' or raw_line ilike '%inf%') and regexp_matches("
+    f"regexp_replace(raw_line, '{_JSON_STRING}', '\"\"', 'g'), '{_NON_FINITE}'))"
+)
 
 
 def _reason_sql(e: Entity) -> str:
@@ -177,6 +231,7 @@ def _reason_sql(e: Entity) -> str:
         when pre_reason is not null then pre_reason
         when trim(raw_line) = '' then 'bad_json: empty line'
         when not json_valid(raw_line) then 'bad_json: ' || left(raw_line, 60)
+        when {_HAS_NON_FINITE} then 'bad_json: NaN or Infinity is not a JSON number: ' || left(raw_line, 60)
         when json_type(j) <> 'OBJECT' then 'bad_json: a line must hold one JSON object, got ' || lower(json_type(j))
         {whens}
         end"""
@@ -188,30 +243,46 @@ def load_partition(
     landing: Path,
     dt: str,
     *,
-    business_start: date = date(2015, 1, 1),
     future_tolerance_minutes: int = 60,
     loaded_at: datetime | None = None,
 ) -> LoadResult:
-    """Replace partition ``dt`` of ``e`` in the warehouse with what the landing zone holds now."""
+    """Replace partition ``dt`` of ``e`` in the warehouse with what the landing zone holds now.
+
+    Anything else in the partition's folder (a ``.json`` file, a ``.jsonl.gz.tmp`` left by
+    a copy, a sub-folder) gets one quarantine row (line 0, reason ``unexpected_file:`` or
+    ``unexpected_folder:``), so it is counted in the partition and never silently ignored.
+    """
     day = date.fromisoformat(dt)
     loaded_at = loaded_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    files = landing_files(e.folder(landing, dt))
+    files, problems = partition_contents(e, landing, dt)
     # Work on a cursor of our own: a clean connection state (the caller may hold an
     # unfinished result) and temp tables and UDFs that cannot clash with the caller's.
     cur = con.cursor()
     try:
-        return _load(cur, e, files, dt, day, business_start, future_tolerance_minutes, loaded_at)
+        return _load(cur, e, files, problems, dt, day, future_tolerance_minutes, loaded_at)
     finally:
         cur.close()
+
+
+def _problem_rows(problems: list[LandingProblem]) -> pa.Table:
+    return pa.Table.from_arrays(
+        [
+            pa.array([str(p.path) for p in problems], pa.string()),
+            pa.array([0] * len(problems), pa.int64()),
+            pa.array([""] * len(problems), pa.string()),
+            pa.array([p.reason for p in problems], pa.string()),
+        ],
+        schema=_LINE_SCHEMA,
+    )
 
 
 def _load(
     con: duckdb.DuckDBPyConnection,
     e: Entity,
     files: list[Path],
+    problems: list[LandingProblem],
     dt: str,
     day: date,
-    business_start: date,
     future_tolerance_minutes: int,
     loaded_at: datetime,
 ) -> LoadResult:
@@ -222,7 +293,8 @@ def _load(
         "create or replace temp table _journey_lines "
         "(file_path varchar, line_number bigint, raw_line varchar, pre_reason varchar)"
     )
-    for batch in _batches(files):
+    batches = [_problem_rows(problems)] if problems else []
+    for batch in itertools.chain(batches, _batches(files)):
         con.register("_journey_batch", batch)
         con.execute("insert into _journey_lines select * from _journey_batch")
         con.unregister("_journey_batch")
@@ -236,12 +308,12 @@ def _load(
         f"""create or replace temp table _journey_checked as
         with lines as (
             select *, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j,
-                   ?::timestamptz as dt_end, ?::timestamptz as business_start
+                   ?::timestamptz as dt_end
             from _journey_lines
         ),
         extracted as ({_extracted_columns(paths) or "select * from lines"})
         select file_path, line_number, raw_line, j, {reason_sql} as reason from extracted""",
-        [dt_end.isoformat() + "+00:00", business_start.isoformat() + "T00:00:00+00:00"],
+        [dt_end.isoformat() + "+00:00"],
     )
     derived_cols = "".join(f", {col}" for col in e.derived)
     derived_sql = "".join(f", {sql}" for sql in e.derived.values())

@@ -8,7 +8,8 @@ one the loader's row rules reject with a stable reason code:
 ``truncated_json``  the line is cut off (bad_json)
 ``missing_id``      the identity key is removed (missing_field)
 ``wrong_type``      a value of the wrong JSON type or an unparsable number (wrong_type)
-``out_of_range``    NPS 11, stars 7, a negative amount, a 1970 timestamp (out_of_range)
+``out_of_range``    NPS 11, stars 7, a negative amount or quantity, a call answered 25 h after it
+                    started, a timestamp in the year 2999 (out_of_range / future_timestamp)
 ``unknown_enum``    a value outside the contract's vocabulary (unknown_enum)
 """
 
@@ -85,14 +86,24 @@ def _reviews_wrong(r: Record, rng: random.Random) -> None:
 
 
 # entity -> out_of_range mutations.
-def _epoch_zero(path: tuple[str, ...], unix: bool = False) -> Callable[[Record, random.Random], None]:
+# Nothing is rejected only for being old (a 1970 timestamp loads), so the time-based
+# out_of_range mutations use what the loader's value table rejects instead.
+def _far_future(path: tuple[str, ...]) -> Callable[[Record, random.Random], None]:
     def apply(r: Record, rng: random.Random) -> None:
         target = r
         for key in path[:-1]:
             target = target[key]
-        target[path[-1]] = 0 if unix else "1970-01-01T00:00:00Z"
+        target[path[-1]] = "2999-01-01T00:00:00Z"
 
     return apply
+
+
+def _calls_range(r: Record, rng: random.Random) -> None:
+    r["answered_at"] = r["started_at"] + 25 * 3600  # more than the 24 h a call may wait
+
+
+def _tracks_range(r: Record, rng: random.Random) -> None:
+    r["properties"]["quantity"] = -3
 
 
 def _orders_range(r: Record, rng: random.Random) -> None:
@@ -126,7 +137,7 @@ def _set(path: tuple[str, ...], values: tuple[str, ...]) -> Callable[[Record, ra
 _KINDS: dict[int, dict[str, Callable[[Record, random.Random], None]]] = {
     E.CONTACTS: {
         "wrong_type": _contacts_wrong,
-        "out_of_range": _epoch_zero(("updatedAt",)),
+        "out_of_range": _far_future(("updatedAt",)),
         "unknown_enum": _set(("properties", "customer_segment"), ("vip", "Enterprise ", "b2b")),
     },
     E.PRODUCTS: {"wrong_type": _products_wrong, "out_of_range": _products_range},
@@ -137,7 +148,7 @@ _KINDS: dict[int, dict[str, Callable[[Record, random.Random], None]]] = {
     },
     E.TICKETS: {
         "wrong_type": _tickets_wrong,
-        "out_of_range": _epoch_zero(("properties", "createdate")),
+        "out_of_range": _far_future(("properties", "createdate")),
         "unknown_enum": _set(("properties", "source_type"), ("FAX", "WHATSAPP", "email")),
     },
     E.FEEDBACK: {
@@ -148,12 +159,12 @@ _KINDS: dict[int, dict[str, Callable[[Record, random.Random], None]]] = {
     E.OWNERS: {"wrong_type": _owners_wrong},
     E.CALLS: {
         "wrong_type": _calls_wrong,
-        "out_of_range": _epoch_zero(("started_at",), unix=True),
+        "out_of_range": _calls_range,
         "unknown_enum": _set(("missed_call_reason",), ("caller_hung_up", "busy", "voicemail")),
     },
     E.TRACKS: {
         "wrong_type": _tracks_wrong,
-        "out_of_range": _epoch_zero(("receivedAt",)),
+        "out_of_range": _tracks_range,
         "unknown_enum": _set(("context", "device", "type"), ("smart_tv", "console", "Mobile")),
     },
     E.REVIEWS: {

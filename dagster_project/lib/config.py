@@ -137,7 +137,9 @@ _RENAMED_METRIC_KEYS = {
 
 class QualityConfig(_Strict):
     future_tolerance_minutes: int = Field(default=60, ge=0)
-    business_start_date: date = date(2015, 1, 1)
+    # Deprecated and ignored: nothing is rejected only for being old any more. Still accepted
+    # so that an existing orchestration.yaml keeps loading; remove it from yours.
+    business_start_date: date | None = None
     quarantine_threshold: dict[str, float] = Field(default_factory=lambda: {"default": 0.05})
     volume_anomaly_band: float = Field(default=0.5, gt=0)
     severities: dict[str, Literal["WARN", "ERROR"]] = Field(default_factory=dict)

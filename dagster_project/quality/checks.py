@@ -11,6 +11,10 @@ Three checks per landing entity, attached to its extract asset:
   stay under ``quality.quarantine_threshold`` (per source).
 - ``row_volume``: a partition's loaded rows within ``quality.volume_anomaly_band`` of the
   mean of the 7 partitions before it (a volume anomaly warns; it never blocks).
+- ``landing_problems``: names under the entity's landing folder that are no partition at
+  all (``dt=garbage``, ``dt=2025-02-30``, a stray file), and names under the landing
+  root that are no entity folder, as recorded in ``audit.landing_problems`` (warns; never
+  blocks). An unexpected file *inside* a valid ``dt=`` folder is a quarantine row instead.
 
 Each returns a ``CheckOutcome``; the extract asset turns them into ``AssetCheckResult``s.
 """
@@ -19,20 +23,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from dagster_project.lib.landing import Entity
+from dagster_project.lib.landing import ENTITIES, Entity, LandingProblem
 from dagster_project.lib.settings import PROJECT_ROOT
 from dagster_project.quality import gx_worker
 
 SUITES_DIR = PROJECT_ROOT / "data_tests" / "gx"
-CHECK_NAMES = ("gx_suite", "quarantine_share", "row_volume")
-DEFAULT_SEVERITY = {"gx_suite": "ERROR", "quarantine_share": "ERROR", "row_volume": "WARN"}
+CHECK_NAMES = ("gx_suite", "quarantine_share", "row_volume", "landing_problems")
+DEFAULT_SEVERITY = {"gx_suite": "ERROR", "quarantine_share": "ERROR", "row_volume": "WARN", "landing_problems": "WARN"}
 VOLUME_HISTORY_DAYS = 7  # trailing window of the volume check (issue 5: "trailing 7-day mean")
 VOLUME_MIN_HISTORY = 3  # fewer earlier partitions than this: too little history to judge
 SAMPLE_SIZE = 5
@@ -56,16 +60,6 @@ class CheckOutcome:
 def load_suite(entity_key: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
     path = suites_dir / f"{entity_key}.json"
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.replace(tzinfo=UTC).timestamp())
-
-
-def _substitute(value: Any, params: dict[str, int]) -> Any:
-    if isinstance(value, str) and value.startswith("$"):
-        return params[value[1:]]
-    return value
 
 
 def _suite_frame_sql(suite: dict[str, Any], table: str, tolerance_minutes: int = 60) -> str:
@@ -117,14 +111,10 @@ def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[d
 
 
 def gx_suite_check(
-    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], business_start: date, tolerance_minutes: int
+    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], tolerance_minutes: int
 ) -> CheckOutcome:
     suite = load_suite(e.key)
-    params = {"business_start_epoch": _epoch(datetime.combine(business_start, datetime.min.time()))}
-    expectations = [
-        {**spec, "kwargs": {k: _substitute(v, params) for k, v in spec["kwargs"].items()}}
-        for spec in suite["expectations"]
-    ]
+    expectations = suite["expectations"]
     rows = 0
     outcomes: list[dict[str, Any]] = []
     for chunk in _chunks(con, e, dts):
@@ -225,3 +215,55 @@ def severity_for(check: str, e: Entity, overrides: dict[str, str], outcome_sever
     """Configured severity (``quality.severities``): '<source>/<entity>:<check>' beats '<check>'."""
     configured = overrides.get(f"{e.source}/{e.name}:{check}") or overrides.get(check)
     return configured or outcome_severity
+
+
+LANDING_PROBLEMS_DDL = (
+    "create table if not exists audit.landing_problems (path varchar not null, reason varchar not null, "
+    "entity varchar, noticed_at timestamp not null)"
+)
+
+
+def record_landing_problems(
+    con: duckdb.DuckDBPyConnection, e: Entity, landing: Path, problems: list[LandingProblem], noticed_at: datetime
+) -> list[LandingProblem]:
+    """Replace the problems recorded for ``e``'s folder (and those outside every entity folder).
+
+    Only the problems that belong to no partition are kept here: the ones inside a valid
+    ``dt=`` folder become quarantine rows when that partition loads. Returns what it kept
+    for ``e`` (its folder's problems, then those outside any entity folder).
+    """
+    folder = landing / e.source / e.name
+    mine = [p for p in problems if p.dt is None and p.path.is_relative_to(folder)]
+    orphans = [p for p in problems if p.dt is None and not _in_any_entity(landing, p.path)]
+    con.execute("create schema if not exists audit")
+    con.execute(LANDING_PROBLEMS_DDL)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from audit.landing_problems where entity = ? or entity is null", [e.key])
+        rows = [(str(p.path), p.reason, e.key, noticed_at) for p in mine]
+        rows += [(str(p.path), p.reason, None, noticed_at) for p in orphans]
+        if rows:
+            con.executemany("insert into audit.landing_problems values (?, ?, ?, ?)", rows)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return mine + orphans
+
+
+def _in_any_entity(landing: Path, path: Path) -> bool:
+    return any(path.is_relative_to(landing / x.source / x.name) for x in ENTITIES)
+
+
+def landing_problems_check(e: Entity, problems: list[LandingProblem]) -> CheckOutcome:
+    return CheckOutcome(
+        name="landing_problems",
+        passed=not problems,
+        severity="WARN",
+        description="every name under the landing zone is a landing file of a valid dt= partition",
+        failing_count=len(problems),
+        metadata={
+            "problems": [{"path": str(p.path), "reason": p.reason} for p in problems[:50]],
+            "table": "audit.landing_problems",
+        },
+    )

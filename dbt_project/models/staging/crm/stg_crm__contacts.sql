@@ -21,11 +21,11 @@ parsed as (
         {{ json_text('record', '$.properties.lifecyclestage') }} as lifecycle_stage,
         {{ json_text('record', '$.properties.customer_segment') }} as segment,
         coalesce(
-            {{ iso_to_utc(json_text('record', '$.createdAt')) }},
-            {{ iso_to_utc(json_text('record', '$.properties.createdate')) }}
+            {{ landing_cast('record', 'crm__contacts', '$.createdAt') }},
+            {{ landing_cast('record', 'crm__contacts', '$.properties.createdate') }}
         ) as created_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        {{ landing_cast('record', 'crm__contacts', '$.updatedAt') }} as updated_at,
+        coalesce({{ landing_cast('record', 'crm__contacts', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number

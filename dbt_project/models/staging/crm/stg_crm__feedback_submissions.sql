@@ -19,12 +19,12 @@ parsed as (
         upper({{ json_text('record', '$.properties.hs_survey_type') }}) as survey_type,
         {{ json_text('record', '$.properties.hs_survey_name') }} as survey_name,
         upper({{ json_text('record', '$.properties.hs_survey_channel') }}) as survey_channel,
-        cast(cast({{ json_text('record', '$.properties.hs_value') }} as {{ type_double() }}) as {{ dbt.type_int() }})
+        {{ landing_cast('record', 'crm__feedback_submissions', '$.properties.hs_value') }}
             as score,
         upper({{ json_text('record', '$.properties.hs_response_group') }}) as vendor_response_group,
-        {{ iso_to_utc(json_text('record', '$.properties.hs_submission_timestamp')) }} as submitted_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        {{ landing_cast('record', 'crm__feedback_submissions', '$.properties.hs_submission_timestamp') }} as submitted_at,
+        {{ landing_cast('record', 'crm__feedback_submissions', '$.updatedAt') }} as updated_at,
+        coalesce({{ landing_cast('record', 'crm__feedback_submissions', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number

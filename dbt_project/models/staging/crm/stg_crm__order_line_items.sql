@@ -35,7 +35,7 @@ select
     order_id,
     {{ json_text('item', '$.properties.hs_product_id') }} as product_id,
     {{ json_text('item', '$.properties.hs_sku') }} as sku,
-    cast({{ json_text('item', '$.properties.price') }} as {{ dbt.type_numeric() }}) as unit_price,
-    cast({{ json_text('item', '$.properties.quantity') }} as {{ dbt.type_int() }}) as quantity,
+    {{ landing_cast('item', 'crm__orders', '$.line_items[*].properties.price') }} as unit_price,
+    {{ landing_cast('item', 'crm__orders', '$.line_items[*].properties.quantity') }} as quantity,
     exported_dt
 from items

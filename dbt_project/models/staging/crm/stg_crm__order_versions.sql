@@ -21,18 +21,18 @@ parsed as (
         {{ json_text('record', '$.properties.hs_order_name') }} as order_name,
         {{ json_text('record', '$.properties.hs_external_order_id') }} as external_order_id,
         upper({{ json_text('record', '$.properties.hs_currency_code') }}) as currency_code,
-        cast(coalesce({{ json_text('record', '$.properties.hs_subtotal_price') }}, '0') as {{ dbt.type_numeric() }})
+        coalesce({{ landing_cast('record', 'crm__orders', '$.properties.hs_subtotal_price') }}, 0)
             as subtotal_amount,
-        cast(coalesce({{ json_text('record', '$.properties.hs_shipping_cost') }}, '0') as {{ dbt.type_numeric() }})
+        coalesce({{ landing_cast('record', 'crm__orders', '$.properties.hs_shipping_cost') }}, 0)
             as shipping_amount,
-        cast({{ json_text('record', '$.properties.hs_total_price') }} as {{ dbt.type_numeric() }}) as total_amount,
-        cast(coalesce({{ json_text('record', '$.properties.hs_refund_amount') }}, '0') as {{ dbt.type_numeric() }})
+        {{ landing_cast('record', 'crm__orders', '$.properties.hs_total_price') }} as total_amount,
+        coalesce({{ landing_cast('record', 'crm__orders', '$.properties.hs_refund_amount') }}, 0)
             as refund_amount,
         lower({{ json_text('record', '$.properties.hs_fulfillment_status') }}) as fulfillment_status,
         lower({{ json_text('record', '$.properties.hs_source_store') }}) as source_store,
-        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        {{ landing_cast('record', 'crm__orders', '$.createdAt') }} as created_at,
+        {{ landing_cast('record', 'crm__orders', '$.updatedAt') }} as updated_at,
+        coalesce({{ landing_cast('record', 'crm__orders', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number

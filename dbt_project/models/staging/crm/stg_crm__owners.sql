@@ -15,7 +15,7 @@ parsed as (
         {{ normalise_email(json_text('record', '$.email')) }} as email,
         {{ json_text('record', '$.firstName') }} as first_name,
         {{ json_text('record', '$.lastName') }} as last_name,
-        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        coalesce({{ landing_cast('record', 'crm__owners', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number

@@ -15,9 +15,9 @@ parsed as (
         {{ json_text('record', '$.properties.name') }} as product_name,
         {{ json_text('record', '$.properties.hs_sku') }} as sku,
         lower({{ json_text('record', '$.properties.category') }}) as category,
-        cast({{ json_text('record', '$.properties.price') }} as {{ dbt.type_numeric() }}) as list_price,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        coalesce(cast({{ json_text('record', '$.archived') }} as boolean), false) as is_archived,
+        {{ landing_cast('record', 'crm__products', '$.properties.price') }} as list_price,
+        {{ landing_cast('record', 'crm__products', '$.updatedAt') }} as updated_at,
+        coalesce({{ landing_cast('record', 'crm__products', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number

@@ -14,13 +14,13 @@ parsed as (
     select
         record_id as review_id,
         lower({{ json_text('record', '$.source') }}) as source,
-        cast({{ json_text('record', '$.stars') }} as {{ dbt.type_int() }}) as stars,
+        {{ landing_cast('record', 'reviews__reviews', '$.stars') }} as stars,
         lower({{ json_text('record', '$.language') }}) as language,
-        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
+        {{ landing_cast('record', 'reviews__reviews', '$.createdAt') }} as created_at,
         {{ normalise_email(json_text('record', '$.consumer.email')) }} as consumer_email,
         {{ json_text('record', '$.referenceId') }} as reference_id,
         {{ json_text('record', '$.productSku') }} as product_sku,
-        cast({{ json_text('record', '$.isVerified') }} as boolean) as is_verified,
+        {{ landing_cast('record', 'reviews__reviews', '$.isVerified') }} as is_verified,
         _dt as exported_dt,
         _file_path as source_file_path,
         _line_number as source_line_number
