@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--allow-future-as-of", action="store_true",
                           help="accept an --as-of after the newest dt= present")
 
+    report = sub.add_parser("report", help="write the CX scorecard as a static HTML page (serving/report.html)")
+    report.add_argument("--warehouse", type=Path, help="DuckDB file (default: orchestration.yaml paths.warehouse); "
+                        "the published snapshot beside it is read when present")
+    report.add_argument("--config", type=Path, help="orchestration.yaml to use (default: the project's)")
+    report.add_argument("--out", type=Path, help="HTML file to write (default: report.html beside the snapshot)")
+
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--host", default="127.0.0.1")
@@ -166,6 +172,34 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.succeeded else EXIT_FAILED
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from dagster_project.lib.config import ConfigError, get_config
+    from dagster_project.publish.report import build_report, report_source
+
+    try:
+        config = get_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    warehouse = config.warehouse_path
+    snapshot = config.serving.snapshot_path(warehouse)
+    source = report_source(snapshot, warehouse)
+    if not source.is_file():
+        raise UsageError(f"neither a published snapshot ({snapshot}) nor a warehouse ({warehouse}): run journey run")
+    out = args.out.resolve() if args.out else snapshot.parent / "report.html"
+    try:
+        summary = build_report(source, out, currency=config.reporting.currency)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    except duckdb.Error as exc:  # e.g. the warehouse is locked by a running build
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"journey report: error: cannot read {source}: {first_line}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Report: {summary.path} ({summary.months} months, read from {summary.source})")
+    return EXIT_OK
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from dagster_project.lib.dbt import ensure_manifest
 
@@ -198,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "ui":
             return _cmd_ui(args)
+        if args.command == "report":
+            return _cmd_report(args)
         return _cmd_pipeline(args)
     except (UsageError, RunnerError, DbtParseError) as exc:
         return _usage_error(args, exc)
