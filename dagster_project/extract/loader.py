@@ -91,8 +91,10 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
     that cannot be read to its end (truncated gzip, I/O error) yields one
     final pseudo-line saying so, after every complete line read before the
     error. The file is read in chunks and split here, so the reason can say
-    exactly how far it got: the uncompressed bytes decoded, the bytes of a
-    last line cut short (dropped), and the compressed bytes never decoded.
+    exactly how far it got: the uncompressed byte offset after the last
+    complete line (everything after it is lost), the bytes of the line cut
+    short, and how much of the file on disk the reader had consumed (all of it
+    for a truncated file: what is missing was never written).
     """
     number = 0
     decoded = 0
@@ -115,9 +117,9 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
         size = path.stat().st_size if path.exists() else 0
         position = raw_handle.tell() if raw_handle is not None and not raw_handle.closed else 0
         yield number + 1, "", (
-            f"unreadable_file: {type(exc).__name__}: {exc}; read {decoded} bytes (uncompressed) up to the "
-            f"error, of which the last {len(pending)} (a line cut short) were dropped; "
-            f"{max(size - position, 0)} of the file's {size} bytes on disk were never decoded"
+            f"unreadable_file: {type(exc).__name__}: {exc}; everything after uncompressed byte offset "
+            f"{decoded - len(pending)} is lost (from line {number + 1} on, {len(pending)} bytes of it decoded "
+            f"and dropped); the reader had consumed {position} of the file's {size} bytes on disk"
         )
     finally:
         if raw_handle is not None:
