@@ -137,3 +137,38 @@ def test_sql_and_python_normalise_emails_alike(tmp_path: Path) -> None:
     in_sql = [row["e"] for row in sorted(shown, key=lambda row: row["n"])]
     assert in_sql == [normalise_email(case) for case in cases]
     assert in_sql == ["a@b.com", "ana@example.com", "bo@example.com", "a b@c.de", None, "plain@x.io"]
+
+
+def test_erased_contact_id_test_finds_every_survivor(empty_warehouse: Path) -> None:
+    """Contact c9 (ana@) was erased, c1 (bo@) is live. The marts as the old code left them:
+    c9's sign-up kept source_record_id 'c9' and its id-derived journey_event_id, and a stale
+    dim_customers row still carries the hash of ana@ (and c9 as its customer_id). The live
+    contact's rows and an order whose record id happens to be 'c9' are not findings."""
+    signed_up = "md5('crm|signed_up|c9')"
+    rows = [
+        "delete from staging.stg_crm__contacts",
+        "delete from marts.fct_customer_journey",
+        "delete from marts.dim_customers",
+        "insert into staging.stg_crm__contacts (contact_id, email, phone_e164, is_archived) values "
+        "('c9', 'ana@example.com', '+48501000009', true), ('c1', 'bo@example.com', '+48501000001', false)",
+        "insert into marts.fct_customer_journey (journey_event_id, customer_id, touchpoint, source_record_id) values "
+        f"({signed_up}, null, 'signed_up', 'c9'), (md5('crm|signed_up|c1'), 'c1', 'signed_up', 'c1'), "
+        "(md5('crm|order_placed|c9'), null, 'order_placed', 'c9')",
+        "insert into marts.dim_customers (customer_id, email_sha256, phone_sha256) values "
+        "('c9', sha256('ana@example.com'), null), ('c1', sha256('bo@example.com'), sha256('+48501000001'))",
+    ]
+    test = "assert_no_erased_contact_id_in_marts"
+    assert _singular_failures(empty_warehouse, test, rows) == [
+        ("dim_customers.customer_id", "c9", 1),
+        ("dim_customers.email_sha256", "c9", 1),
+        ("fct_customer_journey.journey_event_id (signed_up)", "c9", 1),
+        ("fct_customer_journey.source_record_id (signed_up)", "c9", 1),
+    ]
+    # what the pipeline writes now: the erased sign-up without its id, no dim_customers row
+    fixed = [
+        "delete from marts.fct_customer_journey where touchpoint = 'signed_up' and source_record_id = 'c9'",
+        "insert into marts.fct_customer_journey (journey_event_id, customer_id, touchpoint, source_record_id) "
+        "values (md5('crm|signed_up|' || md5('c9|2025-03-01 09:00:00')), null, 'signed_up', null)",
+        "delete from marts.dim_customers where customer_id = 'c9'",
+    ]
+    assert _singular_failures(empty_warehouse, test, fixed) == []

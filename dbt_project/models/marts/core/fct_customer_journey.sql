@@ -1,7 +1,11 @@
 -- One row per customer touchpoint (CONTRACT §3), every source in one timeline, up to the
 -- end of `as_of`. customer_id is null when the evidence does not tie the event to a live
--- contact (CONTRACT §2); an erased contact's events stay (they still count in aggregates)
--- but lose their customer_id. revenue_amount (reporting currency): an order's total on
+-- contact; an erased contact's events stay (they still count in aggregates) but lose their
+-- customer_id, and no id of the erased contact remains: its sign-up touchpoint has a null
+-- source_record_id and a journey_event_id made from the hash of the contact's id and
+-- sign-up time, which names nothing that its occurred_at does not already show. (Orders,
+-- tickets, surveys... keep their own record ids: they are the shop's records, not the
+-- person's.) tests/assert_no_erased_contact_id_in_marts.sql checks it. revenue_amount (reporting currency): an order's total on
 -- order_placed (0 when cancelled), minus its refund on order_refunded, so that a sum over
 -- the journey is net revenue.
 --
@@ -20,12 +24,21 @@
     incremental_strategy='journey',
     unique_key='journey_event_id',
     on_schema_change='fail',
+    post_hook="delete from {{ this }} where customer_id in (
+        select contact_id from {{ ref('stg_crm__contacts') }} where is_archived)",
 ) }}
 
 with contacts as (
-    -- an erased contact's sign-up stays, without its customer_id, like its other events
-    select case when resolvable.customer_id is not null then stg.contact_id end as customer_id,
-        stg.contact_id, stg.created_at
+    -- an erased contact's sign-up stays, without its customer_id, like its other events, and
+    -- without its contact id: record_key (what journey_event_id is made from) is then a hash
+    select
+        case when resolvable.customer_id is not null then stg.contact_id end as customer_id,
+        case when resolvable.customer_id is not null then stg.contact_id end as source_record_id,
+        case
+            when resolvable.customer_id is not null then stg.contact_id
+            else {{ surrogate_key(['stg.contact_id', 'stg.created_at']) }}
+        end as record_key,
+        stg.created_at
     from {{ ref('stg_crm__contacts') }} as stg
     left join {{ ref('int_customers_resolvable') }} as resolvable on stg.contact_id = resolvable.customer_id
 ),
@@ -56,7 +69,7 @@ reviews as (
 
 touchpoints as (
     select
-        contact_id as source_record_id, customer_id, created_at as occurred_at,
+        record_key, source_record_id, customer_id, created_at as occurred_at,
         'crm' as source_system, 'signed_up' as touchpoint, 'crm' as channel,
         cast(null as {{ dbt.type_int() }}) as score, cast(null as {{ dbt.type_string() }}) as sentiment,
         cast(null as {{ type_double() }}) as revenue_amount
@@ -65,66 +78,66 @@ touchpoints as (
 
     union all
     select
-        order_id, customer_id, ordered_at, 'crm', 'order_placed', source_store,
+        order_id, order_id, customer_id, ordered_at, 'crm', 'order_placed', source_store,
         null, null, case when is_counted then gross_revenue else 0 end
     from orders
 
     union all
     select
-        order_id, customer_id, refunded_at, 'crm', 'order_refunded', source_store,
+        order_id, order_id, customer_id, refunded_at, 'crm', 'order_refunded', source_store,
         null, null, -refund_revenue
     from orders
     where refunded_at is not null and refunded_at < {{ as_of_end() }} and is_counted
 
     union all
     select
-        ticket_id, customer_id, created_at, 'crm', 'ticket_opened', lower(channel),
+        ticket_id, ticket_id, customer_id, created_at, 'crm', 'ticket_opened', lower(channel),
         null, null, null
     from tickets
 
     union all
     select
-        ticket_id, customer_id, closed_at, 'crm', 'ticket_closed', lower(channel),
+        ticket_id, ticket_id, customer_id, closed_at, 'crm', 'ticket_closed', lower(channel),
         null, null, null
     from tickets
     where closed_at is not null
 
     union all
     select
-        submission_id, customer_id, submitted_at, 'crm', 'survey_answered', lower(survey_channel),
+        submission_id, submission_id, customer_id, submitted_at, 'crm', 'survey_answered', lower(survey_channel),
         score, sentiment, null
     from surveys
 
     union all
     select
-        call_id, customer_id, started_at, 'calls',
+        call_id, call_id, customer_id, started_at, 'calls',
         case when is_answered then 'call_answered' else 'call_missed' end, 'phone',
         null, null, null
     from calls
 
     union all
     select
-        cart_id, customer_id, started_at, 'cart_events', 'cart_started', device_type,
+        cart_id, cart_id, customer_id, started_at, 'cart_events', 'cart_started', device_type,
         null, null, null
     from carts
 
     union all
     select
-        cart_id, customer_id, checkout_started_at, 'cart_events', 'checkout_started', device_type,
+        cart_id, cart_id, customer_id, checkout_started_at, 'cart_events', 'checkout_started', device_type,
         null, null, null
     from carts
     where checkout_started_at is not null
 
     union all
     select
-        cart_id, customer_id, window_ends_at, 'cart_events', 'cart_abandoned', device_type,
+        cart_id, cart_id, customer_id, window_ends_at, 'cart_events', 'cart_abandoned', device_type,
         null, null, null
     from carts
     where cart_status = 'abandoned'
 
     union all
     select
-        review_id, customer_id, created_at, 'reviews', 'review_posted', source,
+        review_id, review_id, customer_id, created_at, 'reviews', 'review_posted', source,
         stars,
         case when stars >= 4 then 'positive' when stars <= 2 then 'negative' else 'neutral' end,
         null
@@ -145,7 +158,7 @@ dated as (
 {%- set recompute_from_day = recompute_from(this, 'event_date') %}
 recent as (
     select
-        {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
+        {{ surrogate_key(['source_system', 'touchpoint', 'record_key']) }} as journey_event_id,
         dated.*
     from dated
     where event_date >= {{ recompute_from_day }}
@@ -196,7 +209,7 @@ previous_owners as (
     from {{ this }} as existing
     inner join (
         select
-            {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
+            {{ surrogate_key(['source_system', 'touchpoint', 'record_key']) }} as journey_event_id,
             customer_id
         from changed_customer_touchpoints
     ) as moved on existing.journey_event_id = moved.journey_event_id
@@ -204,18 +217,27 @@ previous_owners as (
         and existing.customer_id <> moved.customer_id
 ),
 
+erased_contacts as (
+    -- contacts erased (archived) in the recomputed range (not resolvable = archived:
+    -- int_customers_resolvable is every contact not archived; an erasure is a contact
+    -- version, exported that day)
+    select erased.contact_id
+    from {{ ref('stg_crm__contacts') }} as erased
+    where erased.is_archived and erased.exported_dt >= {{ recompute_from_day }}
+),
+
 erased_records as (
-    -- touchpoints held for a contact erased (archived) in the recomputed range, by source
-    -- record: a wider net than the key, which costs nothing, as a batch row that was not
-    -- needed replaces an identical one. (Not resolvable = archived: int_customers_resolvable
-    -- is every contact not archived; an erasure is a contact version, exported that day.)
-    select existing.source_record_id
+    -- touchpoints held for those contacts, by source record: a wider net than the key,
+    -- which costs nothing, as a batch row that was not needed replaces an identical one;
+    -- and their sign-ups, now keyed without the contact id (the held row, keyed by the
+    -- id, is deleted by the post-hook)
+    select existing.source_record_id as record_key
     from {{ this }} as existing
-    where existing.customer_id in (
-        select erased.contact_id
-        from {{ ref('stg_crm__contacts') }} as erased
-        where erased.is_archived and erased.exported_dt >= {{ recompute_from_day }}
-    )
+    where existing.customer_id in (select erased_contacts.contact_id from erased_contacts)
+    union all
+    select {{ surrogate_key(['erased.contact_id', 'erased.created_at']) }}
+    from {{ ref('stg_crm__contacts') }} as erased
+    where erased.contact_id in (select erased_contacts.contact_id from erased_contacts)
 ),
 
 selected as (
@@ -231,7 +253,7 @@ selected as (
     where customer_id is null
         and (
             event_date >= {{ recompute_from_day }}
-            or source_record_id in (select erased_records.source_record_id from erased_records)
+            or record_key in (select erased_records.record_key from erased_records)
         )
 ),
 {% else %}
@@ -242,7 +264,7 @@ selected as (
 
 batch as (
     select
-        {{ surrogate_key(['source_system', 'touchpoint', 'source_record_id']) }} as journey_event_id,
+        {{ surrogate_key(['source_system', 'touchpoint', 'record_key']) }} as journey_event_id,
         selected.*,
         case
             when touchpoint = 'signed_up' then 'acquisition'
