@@ -155,3 +155,11 @@ def test_every_entity_has_typed_fields_and_the_call_limit_is_the_marts_test() ->
     }
     assert dict(calls["$.answered_at"].after) == {"$.started_at": bounds["avg_speed_of_answer_seconds"]}
     assert dict(calls["$.ended_at"].after)["$.answered_at"] == bounds["avg_handle_seconds"]
+
+
+def test_the_documented_rules_are_the_rules() -> None:
+    from dagster_project.lib.landing import DOC_PATH, documented_rules, render_rules_markdown
+
+    assert documented_rules(DOC_PATH.read_text(encoding="utf-8")) == render_rules_markdown(), (
+        "docs/data-quality.md is out of date: run python -m dagster_project.lib.landing"
+    )

@@ -257,7 +257,7 @@ def _typed_rules(spec: FieldSpec) -> list[Rule]:
                 Rule(
                     f"len({bad}) > 0",
                     f"{_lit(f'{code}: {name} {message}')} || coalesce(left({bad}[1], 80), 'null')",
-                    f"every `{name}`: {doc} ({code})",
+                    f"every `{name}` [{spec.type}]: {doc} ({code})",
                 )
             )
         else:
@@ -266,7 +266,7 @@ def _typed_rules(spec: FieldSpec) -> list[Rule]:
                 Rule(
                     f"{_present(spec.path)} and ({_subst(predicate, value)})",
                     f"{_lit(f'{code}: {name} {message}')} || {_quoted_value(spec.path)}",
-                    f"`{name}`: {doc} ({code})",
+                    f"`{name}` [{spec.type}]: {doc} ({code})",
                 )
             )
     if spec.type in ("iso_timestamp", "unix_timestamp") and not spec.is_array:
@@ -667,3 +667,33 @@ def landing_problems(landing: Path, only: Entity | None = None, contents: bool =
     the names above it, without the partitions' contents (the loader lists those).
     """
     return inventory(landing, only, contents).problems
+
+
+# --- documentation ------------------------------------------------------------------------
+
+DOC_PATH = DBT_PROJECT_DIR.parent / "docs" / "data-quality.md"
+_DOC_BEGIN = "<!-- BEGIN generated rules: python -m dagster_project.lib.landing -->"
+_DOC_END = "<!-- END generated rules -->"
+
+
+def render_rules_markdown() -> str:
+    """The row rules of every entity, in the order they are checked (the first failing one is the reason)."""
+    out = [_DOC_BEGIN, ""]
+    for e in ENTITIES:
+        out.append(f"### `{e.source}/{e.name}` (id: `{_name(e.id_path)}`)")
+        out.append("")
+        out += [f"{n}. {r.doc}" for n, r in enumerate(e.rules, start=1)]
+        out.append("")
+    out.append(_DOC_END)
+    return "\n".join(out)
+
+
+def documented_rules(text: str) -> str:
+    """The generated section of docs/data-quality.md."""
+    start, end = text.index(_DOC_BEGIN), text.index(_DOC_END) + len(_DOC_END)
+    return text[start:end]
+
+
+if __name__ == "__main__":  # rewrite the generated section of docs/data-quality.md
+    current = DOC_PATH.read_text(encoding="utf-8")
+    DOC_PATH.write_text(current.replace(documented_rules(current), render_rules_markdown()), encoding="utf-8")
