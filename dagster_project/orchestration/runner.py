@@ -51,10 +51,10 @@ class Outcome:
     log_path: Path | None = None
     blocked: dict[str, list[str]] = field(default_factory=dict)  # raw asset -> downstream assets not built
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds (extract, build)
-    published: dict[str, str] = field(default_factory=dict)  # serving sink -> where the marts were published
     notes: list[str] = field(default_factory=list)  # what was left out or repaired before the run
     dbt_failures: list[str] = field(default_factory=list)  # one line per failed dbt node
     not_built: list[str] = field(default_factory=list)  # build assets selected but not materialized
+    published: dict[str, str] = field(default_factory=dict)  # serving sink -> where the marts were published
 
     @property
     def failed_blocking_checks(self) -> list[CheckRow]:
@@ -311,13 +311,16 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
+        outcome.dbt_failures += _dbt_failures(build)
+        built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
+        outcome.not_built = sorted(k.to_user_string() for k in build_keys - built)
         for event in build.get_asset_materialization_events():  # the publish asset names its sinks
             for key, value in event.materialization.metadata.items():
                 if key.startswith("published/"):
                     outcome.published[key.removeprefix("published/")] = str(getattr(value, "value", value))
-        outcome.dbt_failures += _dbt_failures(build)
-        built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
-        outcome.not_built = sorted(k.to_user_string() for k in build_keys - built)
+
+
+_MESSAGE_CHARS = 400
 
 
 def _dbt_failures(result: Any) -> list[str]:
@@ -330,6 +333,8 @@ def _dbt_failures(result: Any) -> list[str]:
         meta = event.asset_observation_data.asset_observation.metadata
         if "dbt_unique_id" in meta and "dbt_status" in meta:
             message = meta["dbt_message"].value if "dbt_message" in meta else ""
+            if len(message) > _MESSAGE_CHARS:  # the whole message is in the Dagster UI and the dbt log
+                message = message[:_MESSAGE_CHARS] + " ..."
             lines.append(f"{meta['dbt_unique_id'].value} ({meta['dbt_status'].value}): {message}")
     return lines
 
