@@ -172,3 +172,51 @@ def test_erased_contact_id_test_finds_every_survivor(empty_warehouse: Path) -> N
         "delete from marts.dim_customers where customer_id = 'c9'",
     ]
     assert _singular_failures(empty_warehouse, test, fixed) == []
+
+
+def _order_line(order_id: str, updated_at: str, total: str) -> str:
+    return json.dumps({
+        "id": order_id, "createdAt": "2025-03-01T10:00:00Z", "updatedAt": updated_at, "archived": False,
+        "properties": {"hs_currency_code": "EUR", "hs_total_price": total, "hs_refund_amount": "0",
+                       "hs_fulfillment_status": "fulfilled", "hs_source_store": "web"},
+        "associations": {"contacts": {"results": [{"id": "1"}]}}, "line_items": [],
+    })
+
+
+def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -> None:
+    """Order o1 has two versions with the same updatedAt and totals 100.00 and 90.00, both
+    exported on 2025-03-02: the one in the later file path (part-0002) wins, whatever its
+    line number, and the WARN test lists o1 with 2 versions and the winning position. o2 was
+    re-sent unchanged (same updatedAt, same values: no conflict); o3 has two different
+    updatedAt (a normal change: no conflict). Within one file, the later line wins (o4)."""
+    t = "2025-03-02T09:00:00Z"
+    lines = [  # (dt, file, line, record)
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1, _order_line("o1", t, "90.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 7, _order_line("o1", t, "100.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 1, _order_line("o2", t, "50.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 2, _order_line("o2", t, "50.00")),
+        ("2025-03-01", "crm/orders/dt=2025-03-01/part-0001.jsonl", 1, _order_line("o3", "2025-03-01T09:00:00Z", "10")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 2, _order_line("o3", t, "20.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 3, _order_line("o4", t, "30.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4, _order_line("o4", t, "35.00")),
+    ]
+    values = ", ".join(
+        f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines
+    )
+    rows = ["delete from raw.crm__orders",
+            f"insert into raw.crm__orders (record_id, record, _dt, _file_path, _line_number, _loaded_at) values {values}"]
+    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
+    assert [(f[0], str(f[1]), f[2], f[3], str(f[4]), f[5], f[6]) for f in failures] == [
+        ("o1", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1),
+        ("o4", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4),
+    ]
+    built = _dbt(empty_warehouse, "build", "--select", "stg_crm__order_versions", "--full-refresh",
+                 "--exclude-resource-type", "unit_test")
+    assert "ERROR=0" in built.stdout, built.stdout[-4000:]
+    con = duckdb.connect(str(empty_warehouse / "unit.duckdb"), read_only=True)
+    try:
+        kept = con.execute("select order_id, cast(total_amount as double) from staging.stg_crm__order_versions "
+                           "where is_latest_version order by 1").fetchall()
+    finally:
+        con.close()
+    assert kept == [("o1", 90.0), ("o2", 50.0), ("o3", 20.0), ("o4", 35.0)]
