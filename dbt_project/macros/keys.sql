@@ -20,8 +20,12 @@
     md5({{ dbt.concat(parts) }})
 {%- endmacro %}
 
-{#- Keep the newest row per key: the CDC rule of CONTRACT §1 ("latest updatedAt wins";
-    ties go to the later export, then the later line). -#}
+{#- Keep the first row per key in `order_by`: the CDC rule "latest updatedAt wins" with
+    `updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc`, so
+    that two versions with the same updatedAt resolve the same way on every run: the later
+    export day (dt=) wins, then the later file path of that day (compared as text), then the
+    later line of that file. The WARN tests assert_no_conflicting_*_versions list such ties
+    when their values differ (macros/cdc_version_conflicts.sql). -#}
 {% macro latest_per_key(relation, key, order_by) -%}
     select * from (
         select
