@@ -15,6 +15,29 @@ from dagster_project.marts import ltv
 from dagster_project.orchestration.selection import failed_checks_upstream
 
 LTV_TABLE = "marts.mart_customer_ltv"
+# Column descriptions: shown in the Dagster UI and published as column comments (publish/).
+LTV_COLUMNS = dg.TableSchema(columns=[
+    dg.TableColumn("customer_id", "VARCHAR", description="CRM contact id of a customer with at least one counted order.",
+                   constraints=dg.TableColumnConstraints(nullable=False, unique=True)),
+    dg.TableColumn("as_of_date", "DATE", description="Day the values are computed as of (UTC)."),
+    dg.TableColumn("first_order_at", "TIMESTAMP", description="First counted order, UTC."),
+    dg.TableColumn("last_order_at", "TIMESTAMP", description="Last counted order up to as_of_date, UTC."),
+    dg.TableColumn("orders", "BIGINT", description="Counted (not cancelled) orders up to as_of_date."),
+    dg.TableColumn("historical_revenue", "DOUBLE",
+                   description="Net revenue of the counted orders to date, reporting currency."),
+    dg.TableColumn("avg_order_value", "DOUBLE", description="historical_revenue / orders, reporting currency."),
+    dg.TableColumn("repeat_purchase_days", "BIGINT",
+                   description="Distinct purchase days minus one (BG/NBD frequency)."),
+    dg.TableColumn("recency_days", "BIGINT", description="Days from the first to the last purchase day (BG/NBD recency)."),
+    dg.TableColumn("tenure_days", "BIGINT", description="Days from the first purchase day to as_of_date (BG/NBD T)."),
+    dg.TableColumn("probability_alive", "DOUBLE",
+                   description="BG/NBD probability that the customer is still active; null when no fit."),
+    dg.TableColumn("expected_purchases_365d", "DOUBLE",
+                   description="BG/NBD expected purchase days in the next 365 days; null when no fit."),
+    dg.TableColumn("predicted_clv_365d", "DOUBLE",
+                   description="Expected purchases x Gamma-Gamma expected order value over the next 365 days, "
+                               "reporting currency; null when no fit."),
+])
 # The contract names the 365-day columns; the horizon is fixed to match them.
 CONTRACT_HORIZON_DAYS = 365
 _COUNTED_ORDERS = (
@@ -60,7 +83,7 @@ def build_ltv_frame(summary: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, di
     group_name="marts_commerce",
     deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
     kinds={"python", "duckdb"},
-    metadata={"dagster/table_name": LTV_TABLE},
+    metadata={"dagster/table_name": LTV_TABLE, "dagster/column_schema": LTV_COLUMNS},
     output_required=False,  # not written when a blocking check upstream failed in this run
 )
 def mart_customer_ltv(
