@@ -17,7 +17,8 @@ from dagster_project.orchestration.selection import failed_checks_upstream
 LTV_TABLE = "marts.mart_customer_ltv"
 # Column descriptions: shown in the Dagster UI and published as column comments (publish/).
 LTV_COLUMNS = dg.TableSchema(columns=[
-    dg.TableColumn("customer_id", "VARCHAR", description="CRM contact id of a customer with at least one counted order.",
+    dg.TableColumn("customer_id", "VARCHAR",
+                   description="CRM contact id of a customer with at least one counted order.",
                    constraints=dg.TableColumnConstraints(nullable=False, unique=True)),
     dg.TableColumn("as_of_date", "DATE", description="Day the values are computed as of (UTC)."),
     dg.TableColumn("first_order_at", "TIMESTAMP", description="First counted order, UTC."),
@@ -28,7 +29,8 @@ LTV_COLUMNS = dg.TableSchema(columns=[
     dg.TableColumn("avg_order_value", "DOUBLE", description="historical_revenue / orders, reporting currency."),
     dg.TableColumn("repeat_purchase_days", "BIGINT",
                    description="Distinct purchase days minus one (BG/NBD frequency)."),
-    dg.TableColumn("recency_days", "BIGINT", description="Days from the first to the last purchase day (BG/NBD recency)."),
+    dg.TableColumn("recency_days", "BIGINT",
+                   description="Days from the first to the last purchase day (BG/NBD recency)."),
     dg.TableColumn("tenure_days", "BIGINT", description="Days from the first purchase day to as_of_date (BG/NBD T)."),
     dg.TableColumn("probability_alive", "DOUBLE",
                    description="BG/NBD probability that the customer is still active; null when no fit."),
