@@ -95,10 +95,10 @@ def _load_table(conn: psycopg.Connection, schema: sql.Identifier, table: PgTable
         sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(postgres_type(kind))) for name, kind in table.columns
     )
     conn.execute(sql.SQL("create table {} ({})").format(target, columns))
-    with conn.cursor() as cur, cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy:
-        with open(table.csv_path, "rb") as source:
-            while chunk := source.read(_CHUNK_BYTES):
-                copy.write(chunk)
+    copy_in = sql.SQL("copy {} from stdin (format csv)").format(target)
+    with conn.cursor() as cur, cur.copy(copy_in) as copy, open(table.csv_path, "rb") as source:
+        while chunk := source.read(_CHUNK_BYTES):
+            copy.write(chunk)
     if table.grain:
         key = sql.SQL(", ").join(sql.Identifier(c) for c in table.grain)
         conn.execute(sql.SQL("alter table {} add primary key ({})").format(target, key))
