@@ -256,3 +256,17 @@ def test_only_runs_of_dead_journey_processes_are_failed(tmp_path: Path) -> None:
         failure = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert "ended without finishing this run" in failure[0].message
         assert fail_abandoned_runs(instance) == []
+
+
+def test_unreadable_partition_names_are_reported_not_fatal(tmp_path: Path) -> None:
+    from dagster_project.orchestration.runner import _landing_days
+
+    landing = _landing(tmp_path / "landing")
+    (landing / "crm" / "orders" / "dt=garbage").mkdir()
+    (landing / "crm" / "orders" / "dt=2025-02-30").mkdir()
+    days, notes = _landing_days(landing)
+    assert days == [D1, D2]
+    assert [n.split(": ")[1] for n in notes] == [
+        str(landing / "crm" / "orders" / "dt=2025-02-30"), str(landing / "crm" / "orders" / "dt=garbage"),
+    ]
+    assert all(n.startswith("Not loaded: ") and "bad_partition" in n for n in notes)

@@ -170,3 +170,15 @@ def test_dbt_build_writes_no_debug_file_log_unless_asked(tmp_path) -> None:
     done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (tmp_path / "logs" / "dbt.log").exists()
+
+
+def test_dbt_tests_do_not_block_the_whole_dbt_step() -> None:
+    """A Dagster blocking check fails its step, and all dbt models are one step: dbt tests are
+    non-blocking checks (dbt build skips the downstream of a failed test itself); the extract's
+    quarantine and GX checks still block."""
+    defs, graph = _graph()
+    dbt_checks = [k for k in graph.asset_check_keys if k.asset_key.path[0] != "raw"]
+    assert dbt_checks
+    assert not any(graph.get_check_spec(k).blocking for k in dbt_checks)
+    raw_check = dg.AssetCheckKey(dg.AssetKey(["raw", "crm", "orders"]), "quarantine_share")
+    assert graph.get_check_spec(raw_check).blocking

@@ -32,9 +32,9 @@ def is_partition_name(text: str) -> bool:
 
 def valid_partitions(landing: Path) -> list[str]:
     """The valid ``dt=`` days present under any entity folder of ``landing``, sorted."""
-    from dagster_project.lib.landing import partitions_present
+    from dagster_project.lib.landing import partitions_present  # only valid dates (lib/landing.py inventory)
 
-    return [dt for dt in partitions_present(landing) if is_partition_name(dt)]
+    return partitions_present(landing)
 
 
 def today_utc() -> date:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dagster_project.lib.config import JourneyConfig
-from dagster_project.lib.landing import ENTITIES
-from dagster_project.lib.partitions import first_partition_date, is_partition_name, last_partition_date
+from dagster_project.lib.landing import inventory
+from dagster_project.lib.partitions import first_partition_date, last_partition_date
 
 
 class RunnerError(Exception):
@@ -361,21 +361,12 @@ def _parse_ahead(plan: _Plan) -> Any:
 
 
 def _landing_days(landing: Path) -> tuple[list[str], list[str]]:
-    """(valid dt= days present under any entity folder, sorted; one note per unusable dt= name)."""
-    days: set[str] = set()
-    notes = []
-    for e in ENTITIES:
-        base = landing / e.source / e.name
-        if not base.is_dir():
-            continue
-        for folder in sorted(base.glob("dt=*")):
-            name = folder.name.removeprefix("dt=")
-            if folder.is_dir() and is_partition_name(name):
-                days.add(name)
-            else:
-                kind = "a folder" if folder.is_dir() else "a file"
-                notes.append(f"Not loaded: {folder} is {kind} whose name is not dt=YYYY-MM-DD")
-    return sorted(days), notes
+    """(valid dt= days present under any entity folder, sorted; one note per name that is not a
+    partition: a dt= folder whose name is not a real date, an unknown source or entity folder).
+    What a valid dt= folder holds besides landing files is the extract's to count."""
+    found = inventory(landing, contents=False)
+    notes = [f"Not loaded: {problem.path}: {problem.reason}" for problem in found.problems]
+    return found.partitions, notes
 
 
 def _partition_window(config: JourneyConfig, days: list[str]) -> tuple[list[str], list[str]]:
