@@ -214,3 +214,21 @@ def test_mart_source_without_dbt_keeps_its_own_description() -> None:
     source = MartSource(dg.AssetKey(["marts", "m"]), "m", "Own words.", None, {"a": "A."}, ("a",))
     (mart,) = resolve_marts([source], {"nodes": {}})
     assert (mart.description, dict(mart.column_descriptions), mart.grain) == ("Own words.", {"a": "A."}, ("a",))
+
+
+def test_publish_asset_is_downstream_of_every_mart_and_ends_the_build() -> None:
+    from dagster_project.definitions import defs
+    from dagster_project.publish.assets import GROUP, PUBLISHED_KEY
+
+    graph = defs.resolve_asset_graph()
+    in_marts = set()
+    for key in graph.get_all_asset_keys():
+        table = graph.get(key).metadata.get("dagster/table_name")
+        table = getattr(table, "value", table)
+        if isinstance(table, str) and table.split(".")[-2] == "marts":
+            in_marts.add(key)
+    node = graph.get(PUBLISHED_KEY)
+    assert node.group_name == GROUP == "publish"
+    assert set(node.parent_keys) == in_marts
+    assert dg.AssetKey(["marts", "mart_customer_ltv"]) in in_marts and len(in_marts) >= 14
+    assert PUBLISHED_KEY in defs.resolve_job_def("build_warehouse").asset_layer.selected_asset_keys

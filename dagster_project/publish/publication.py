@@ -53,7 +53,8 @@ def publish(
     targets.snapshot.parent.mkdir(parents=True, exist_ok=True)
     staged_snapshot = duckdb_snapshot.staging_path(targets.snapshot)
     staged_parquet: dict[str, Path] = {}
-    csv_folder = Path(tempfile.mkdtemp(prefix=".journey-pg-", dir=targets.snapshot.parent))
+    csv_folder = (Path(tempfile.mkdtemp(prefix=".journey-pg-", dir=targets.snapshot.parent))
+                  if targets.postgres_dsn else None)
     try:
         duckdb_snapshot.write(con, marts, staged_snapshot, targets.storage_version)
         log(f"snapshot staged: {len(marts)} marts")
@@ -64,7 +65,7 @@ def publish(
                 result.rows[mart.table] = int(con.execute(f"select count(*) from {source}").fetchone()[0])
             staged_parquet = parquet.write(con, marts, targets.parquet)
             log("parquet staged")
-            pg_tables = _export_csv(con, marts, csv_folder) if targets.postgres_dsn else []
+            pg_tables = _export_csv(con, marts, csv_folder) if csv_folder else []
         finally:
             duckdb_snapshot.detach(con)
         if targets.postgres_dsn:
@@ -87,7 +88,8 @@ def publish(
     finally:
         duckdb_snapshot.discard(staged_snapshot)
         parquet.discard(staged_parquet)
-        shutil.rmtree(csv_folder, ignore_errors=True)
+        if csv_folder:
+            shutil.rmtree(csv_folder, ignore_errors=True)
     # show the sinks in the order a reader expects them
     result.sinks = {k: result.sinks[k] for k in ("duckdb", "parquet", "postgres") if k in result.sinks}
     return result
