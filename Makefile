@@ -1,6 +1,7 @@
 # journey: two commands on a fresh machine.
 #   make run   set up, generate a demo landing zone if none, build everything, print a summary
 #   make test  set up and run the whole test suite
+#   make docs  build the dbt docs site (models, columns, lineage, metrics, exposures)
 # The virtualenv is rebuilt only when pyproject.toml or constraints.txt change.
 
 PYTHON      ?= python3
@@ -17,7 +18,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint ui bench clean demo
+.PHONY: setup run test lint ui bench clean demo docs
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -49,6 +50,18 @@ lint: setup
 
 ui: setup
 	$(BIN)/journey ui
+
+# dbt docs into dbt_project/target/docs (its own folder: the pipeline's manifest in target/ is
+# left alone). The catalog (column types, row counts) is read from $(WAREHOUSE) when it exists,
+# else the site is built without it; run it between pipeline runs, as dbt opens the file for writing.
+DOCS_DIR    := dbt_project/target/docs
+
+docs: setup
+	cd dbt_project && JOURNEY_WAREHOUSE=$(if $(wildcard $(WAREHOUSE)),$(abspath $(WAREHOUSE)),:memory:) \
+		../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path target/docs --static \
+		$(if $(wildcard $(WAREHOUSE)),,--empty-catalog)
+	@echo "dbt docs: open $(DOCS_DIR)/static_index.html in a browser (one file, no server needed),"
+	@echo "          or serve them: cd dbt_project && ../$(BIN)/dbt docs serve --target-path target/docs"
 
 bench: setup
 	$(BIN)/python bench/bench_generator.py --customers 100000 --days 90
