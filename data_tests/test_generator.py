@@ -224,6 +224,7 @@ def v_tracks(r: dict[str, Any], dt: str) -> None:
     need(isinstance(props, dict), "properties")
     for key in ("price", "revenue", "total", "value"):
         need(key not in props or (is_number(props[key]) and props[key] >= 0), f"{key} should be a number")
+    need("quantity" not in props or (is_int(props["quantity"]) and props["quantity"] >= 0), "quantity")
     if r["event"] in CART_EVENTS:
         need(isinstance(props.get("cart_id"), str), "cart_id on every cart event")
     need(not r["timestamp"].endswith("Z") and r["receivedAt"].endswith("Z"), "offset vs UTC")
