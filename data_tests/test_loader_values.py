@@ -163,3 +163,18 @@ def test_the_documented_rules_are_the_rules() -> None:
     assert documented_rules(DOC_PATH.read_text(encoding="utf-8")) == render_rules_markdown(), (
         "docs/data-quality.md is out of date: run python -m dagster_project.lib.landing"
     )
+
+
+def test_staging_models_cast_landing_values_only_through_the_table() -> None:
+    """A direct cast in a staging model would bypass the loader's check of the same type."""
+    import re
+
+    from dagster_project.lib.settings import DBT_PROJECT_DIR
+
+    direct = re.compile(r"dbt\.type_|type_double\(|_to_utc\(|as boolean|::")
+    offenders = {
+        str(path.relative_to(DBT_PROJECT_DIR)): direct.findall(path.read_text())
+        for path in (DBT_PROJECT_DIR / "models" / "staging").rglob("*.sql")
+        if direct.search(path.read_text())
+    }
+    assert offenders == {}

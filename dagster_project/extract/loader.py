@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.lib.identity import normalise_phone
-from dagster_project.lib.landing import Entity, LandingProblem, is_landing_file, partition_contents
+from dagster_project.lib.landing import Entity, LandingProblem, partition_contents
 from dagster_project.lib.settings import (
     AUDIT_SCHEMA,
     LOAD_BATCH_LINES,
@@ -61,13 +61,6 @@ class LoadResult:
     @property
     def quarantine_share(self) -> float:
         return self.rows_quarantined / self.lines_read if self.lines_read else 0.0
-
-
-def landing_files(folder: Path) -> list[Path]:
-    """The partition folder's landing files (``*.jsonl``, ``*.jsonl.gz``) in a stable order."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_landing_file(p))
 
 
 _BOM = b"\xef\xbb\xbf"
