@@ -203,8 +203,8 @@ def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -
     values = ", ".join(
         f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines
     )
-    rows = ["delete from raw.crm__orders",
-            f"insert into raw.crm__orders (record_id, record, _dt, _file_path, _line_number, _loaded_at) values {values}"]
+    columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
+    rows = ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
     failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
     assert [(f[0], str(f[1]), f[2], f[3], str(f[4]), f[5], f[6]) for f in failures] == [
         ("o1", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1),
