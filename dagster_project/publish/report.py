@@ -16,10 +16,11 @@ only draws them.
 from __future__ import annotations
 
 import html
+import math
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -168,7 +169,8 @@ def _figure(kpi: Kpi, series: dict[str, list], channels: dict) -> go.Figure:
         _reference(fig, NPS_EXCELLENT, "+50: excellent", colour="#2a9d8f")
         fig.update_yaxes(range=[-100, 100])
     elif kpi.column == "cart_abandonment_rate":
-        _reference(fig, BAYMARD_CART_ABANDONMENT, "~70 %: average documented online cart abandonment (Baymard)")
+        _reference(fig, BAYMARD_CART_ABANDONMENT, "~70 %: average documented online cart abandonment (Baymard)",
+                   below=True)
     elif kpi.column == "avg_first_response_minutes":
         for channel, (channel_months, channel_values) in sorted(channels.items()):
             fig.add_trace(go.Scatter(x=channel_months, y=channel_values, mode="lines+markers",
@@ -176,28 +178,51 @@ def _figure(kpi: Kpi, series: dict[str, list], channels: dict) -> go.Figure:
                                      line={"color": _CHANNEL_COLOURS.get(channel, _REFERENCE), "width": 1.5}))
         for channel, target in FIRST_RESPONSE_TARGETS.items():
             label = f"{channel.lower()} target: {_duration(target)}"
-            _reference(fig, target, label, colour=_CHANNEL_COLOURS[channel])
-        fig.update_yaxes(type="log")
+            _reference(fig, target, label, colour=_CHANNEL_COLOURS[channel], log_axis=True)
+        fig.update_yaxes(type="log", dtick=1)  # one tick per decade: 1, 10, 100, 1000 minutes
     if kpi.unit == "rate":
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     elif kpi.unit == "pct":
-        fig.update_yaxes(range=[0, 100], ticksuffix=" %")
+        fig.update_yaxes(range=[-3, 103], ticksuffix=" %")
     fig.update_layout(
         height=330, margin={"l": 60, "r": 20, "t": 20, "b": 40}, template="plotly_white",
         legend={"orientation": "h", "y": -0.18, "x": 0}, hovermode="x unified",
         showlegend=kpi.column in ("nps", "avg_first_response_minutes"),
     )
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if len(months) <= 18 else "M3")
+    shown = _x_range(fig)
+    if shown is None:
+        fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, text="no data yet",
+                           font={"size": 14, "color": _REFERENCE})
+    else:
+        span = (shown[1] - shown[0]).days // 30
+        fig.update_xaxes(range=shown, dtick="M1" if span <= 8 else "M2" if span <= 16 else "M3")
+    fig.update_xaxes(tickformat="%b<br>%Y", tickangle=0)
     return fig
 
 
-def _reference(fig: go.Figure, y: float, label: str, colour: str = _REFERENCE) -> None:
-    fig.add_hline(y=y, line={"color": colour, "width": 1.2, "dash": "dash"}, annotation_text=label,
-                  annotation_position="top left", annotation_font={"size": 11, "color": colour})
+def _reference(fig: go.Figure, y: float, label: str, colour: str = _REFERENCE, log_axis: bool = False,
+               below: bool = False) -> None:
+    """A dashed horizontal line across the chart with its label above (or below) its left end."""
+    fig.add_hline(y=y, line={"color": colour, "width": 1.2, "dash": "dash"})
+    # an annotation's y on a log axis is log10 of the value (plotly's convention)
+    fig.add_annotation(x=0, xref="paper", xanchor="left", y=math.log10(y) if log_axis else y, yref="y",
+                       yanchor="top" if below else "bottom", text=label, showarrow=False,
+                       font={"size": 11, "color": colour})
 
 
 def _duration(minutes: float) -> str:
-    return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
+    """5 -> '5 min', 1440 -> '24 h', 95.5 -> '1.6 h'."""
+    if minutes < 60:
+        return f"{minutes:.1f} min".replace(".0 min", " min")
+    return f"{minutes / 60:.1f} h".replace(".0 h", " h")
+
+
+def _x_range(fig: go.Figure) -> list[date] | None:
+    """Half a month either side of the months that have a value in any trace of ``fig``."""
+    months = [x for trace in fig.data for x, y in zip(trace.x or (), trace.y or (), strict=False) if y is not None]
+    if not months:
+        return None
+    return [min(months) - timedelta(days=15), max(months) + timedelta(days=15)]
 
 
 def _format(kpi: Kpi, value: object, currency: str | None) -> str:
@@ -211,7 +236,7 @@ def _format(kpi: Kpi, value: object, currency: str | None) -> str:
     if kpi.unit == "money":
         return f"{number:,.2f} {currency or ''}".strip()
     if kpi.unit == "minutes":
-        return _duration(number) if number >= 60 else f"{number:.1f} min"
+        return _duration(number)
     if kpi.unit == "hours":
         return f"{number:.1f} h"
     return f"{number:+.1f}"
