@@ -22,6 +22,7 @@ from dagster_project.orchestration.selection import failed_blocking_checks
 from dagster_project.publish import postgres
 from dagster_project.publish.catalog import MartSource, resolve_marts
 from dagster_project.publish.publication import Targets, publish
+from dagster_project.publish.report import build_report
 
 PUBLISHED_KEY = dg.AssetKey(["serving", "journey_marts"])
 GROUP = "publish"
@@ -56,7 +57,8 @@ def build_publish_asset(sources: Sequence[MartSource]) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         """The marts as BI tools read them: `serving/journey_marts.duckdb` (marts schema only, a storage
         format DuckDB 1.4+ opens; open it read-only), `serving/parquet/<mart>.parquet`, and PostgreSQL
-        schema `marts` when JOURNEY_PG_DSN is set. Each is replaced whole (rename, or one transaction),
+        schema `marts` when JOURNEY_PG_DSN is set, and the HTML scorecard `serving/report.html`
+        built from the new snapshot. Each is replaced whole (rename, or one transaction),
         so a reader never blocks the pipeline nor sees half a publication. Not run, and the previous
         publication left in place, when a mart was not built or a blocking check failed in the run."""
         failed = failed_blocking_checks(context.instance, context.run_id)
@@ -74,6 +76,9 @@ def build_publish_asset(sources: Sequence[MartSource]) -> dg.AssetsDefinition:
             publication = publish(con, marts, targets, log=context.log.info)
         for warning in publication.warnings:
             context.log.warning(warning)
+        report = targets.snapshot.parent / "report.html"
+        build_report(targets.snapshot, report, currency=settings.config().reporting.currency)
+        publication.sinks["report"] = str(report)
         yield dg.MaterializeResult(metadata={
             **{f"published/{sink}": where for sink, where in publication.sinks.items()},
             "rows": dg.MetadataValue.json(publication.rows),
