@@ -322,6 +322,10 @@ class Entity:
     # Derived columns added to the raw table: column -> SQL over j (may call the
     # journey_e164 UDF that the loader registers).
     derived: dict[str, str] = field(default_factory=dict)
+    # Rules between typed values (checked last, once every value is known to cast): what a
+    # row-level ERROR expectation of the entity's Great Expectations suite requires and the
+    # landing_fields table cannot say, so that one such line is quarantined, not a whole source blocked.
+    row_rules: tuple[Rule, ...] = ()
 
     @property
     def key(self) -> str:
@@ -337,8 +341,8 @@ class Entity:
 
     @property
     def rules(self) -> tuple[Rule, ...]:
-        """Shape rules first, then the typed-field rules of ``vars.landing_fields``."""
-        return self.shape_rules + tuple(typed_field_rules(self.key))
+        """Shape rules first, then the typed-field rules of ``vars.landing_fields``, then row rules."""
+        return self.shape_rules + tuple(typed_field_rules(self.key)) + self.row_rules
 
     def folder(self, landing: Path, dt: str) -> Path:
         return landing / self.source / self.name / f"dt={dt}"
@@ -356,6 +360,17 @@ def _crm_common(created_cast: bool = True) -> list[Rule]:
 
 def _money_shape(path: str) -> Rule:
     return of_type(path, _STRING + _NUMBER, "a number in a string")
+
+
+def not_above(path: str, other: str) -> Rule:
+    """The number at ``path`` is at most the one at ``other`` (compared as DOUBLE, as the GX suite does)."""
+    value, limit = (f"try_cast({_val(p)} as double)" for p in (path, other))
+    return Rule(
+        f"{_present(path)} and {_present(other)} and {value} > {limit}",
+        f"{_lit(f'out_of_range: {_name(path)} ')} || {_quoted_value(path)} || "
+        f"{_lit(f' is above {_name(other)} ')} || {_quoted_value(other)}",
+        f"`{_name(path)}` is at most `{_name(other)}` (out_of_range)",
+    )
 
 
 _CONTACTS = Entity(
@@ -406,6 +421,7 @@ _ORDERS = Entity(
             of_type("$.associations", ("OBJECT",), "an object"),
         ]
     ),
+    row_rules=(not_above("$.properties.hs_refund_amount", "$.properties.hs_total_price"),),
 )
 
 _TICKETS = Entity(
