@@ -101,6 +101,7 @@ MOOD_CALL_RESOLVED = 0.2
 MOOD_TICKET_SLA_BREACH = -0.9
 MOOD_TICKET_FAST = 0.15
 MOOD_TICKET_NEVER_ANSWERED = -1.3
+MOOD_TICKET_REOPENED = -0.8  # the fix did not hold: the customer reopens the ticket
 # Extra drop-out probability per unit of negative mood at purchase time: bad
 # experiences make customers go quiet (the churn end of the incident chain).
 DROPOUT_PER_BAD_MOOD = 0.25
@@ -259,6 +260,10 @@ NEVER_ANSWERED_SHARE = 0.04
 NEVER_CLOSED_SHARE = 0.06
 # Share of tickets whose reply moves them to "waiting on contact" (2) first.
 WAITING_ON_CONTACT_SHARE = 0.3
+# Share of closed tickets the customer reopens (the problem came back), and when: this many
+# days after the close, uniform; the agent closes it again like a new resolution.
+TICKET_REOPEN_SHARE = 0.07
+TICKET_REOPEN_DAYS = (0.3, 5.0)
 # SLA targets in hours, as orchestration.yaml's defaults (used only to score mood).
 SLA_HOURS: dict[str, float] = {"CHAT": 0.083, "SOCIAL": 1, "EMAIL": 24, "MARKETPLACE": 24, "FORM": 24, "PHONE": 1}
 SLA_RETURN_HOURS = 48.0

@@ -153,6 +153,15 @@ class Support(SimulatorBase):
             back = reply + (closed - reply) * (0.2 + 0.5 * rng.random())
             version(back, "3", reply, None, True)
         version(closed, "4", reply, closed, True)
+        if rng.random() < S.TICKET_REOPEN_SHARE:
+            # A reopening: a version back at "waiting on us" without a close date, a mood shock, and a
+            # second close; the survey follows the last close.
+            reopened = closed + (S.TICKET_REOPEN_DAYS[0] + rng.random() * S.TICKET_REOPEN_DAYS[1]) * DAY
+            version(reopened, "3", reply, None, True)
+            self._shock(c, reopened, S.MOOD_TICKET_REOPENED)
+            again_h, again_sigma = S.RESOLUTION_HOURS[channel]
+            closed = reopened + max(3600.0, again_h * 3600.0 * math.exp(again_sigma * rng.gauss(0.0, 1.0)))
+            version(closed, "4", reply, closed, True)
         u = rng.random()
         if u < S.TICKET_CSAT_SHARE:
             survey_channel = "CHAT" if channel == "CHAT" else weighted(rng, _CSAT_CHANNELS)
