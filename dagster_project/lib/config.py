@@ -100,6 +100,13 @@ class MetricsConfig(_Strict):
         default_factory=lambda: {"CHAT": 5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60}
     )
     sla_category_first_response_minutes: dict[str, float] = Field(default_factory=lambda: {"RETURN_REQUEST": 2880})
+    # sentiment shifts, journey paths, funnels and touch attribution (docs/sentiment.md)
+    journey_path_steps: int = Field(default=5, ge=1, le=10)
+    journey_path_lookback_days: int = Field(default=30, gt=0)
+    journey_path_top_n: int = Field(default=20, gt=0)
+    cart_funnel_window_hours: float = Field(default=24, gt=0)
+    service_funnel_window_days: int = Field(default=14, gt=0)
+    attribution_lookback_days: int = Field(default=7, gt=0)
 
     @field_validator("sla_first_response_minutes")
     @classmethod
@@ -218,6 +225,12 @@ class JourneyConfig(_Strict):
             "churn_inactivity_days": m.churn_inactivity_days,
             "sla_first_response_minutes": m.sla_first_response_minutes,
             "sla_category_first_response_minutes": m.sla_category_first_response_minutes,
+            "journey_path_steps": m.journey_path_steps,
+            "journey_path_lookback_days": m.journey_path_lookback_days,
+            "journey_path_top_n": m.journey_path_top_n,
+            "cart_funnel_window_hours": m.cart_funnel_window_hours,
+            "service_funnel_window_days": m.service_funnel_window_days,
+            "attribution_lookback_days": m.attribution_lookback_days,
         }
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
