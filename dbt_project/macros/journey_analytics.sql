@@ -111,16 +111,30 @@
 {%- endmacro %}
 
 {#- Incremental strategy `recent_rows`: delete every held row whose `recompute_column`
-    (model config, a date) is on or after recompute_from (the run's window start minus the
-    late-data lookback), then insert the batch, which the model computes for exactly those
-    dates. A row the source no longer has (a survey deleted, an opinion re-attributed)
-    cannot linger in the recomputed range. -#}
+    (model config, a date) is on or after recent_rows_start() (the run's window start minus
+    the late-data lookback, truncated to `recompute_grain` when the model sets 'month'),
+    then insert the batch, which the model computes for exactly those dates. A row the
+    source no longer has (a survey deleted, a path no longer in the top N) cannot linger in
+    the recomputed range. -#}
 {% macro get_incremental_recent_rows_sql(arg_dict) -%}
-    {%- set column = config.get('recompute_column') -%}
     {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
-        {{ column }} >= {{ recompute_from(target, column) }}
+        {{ config.get('recompute_column') }} >= {{ recent_rows_start(config.get('recompute_column'), config.get('recompute_grain'), target) }}
+        {%- if key %}
         or {{ key }} in (select {{ key }} from {{ batch }})
+        {%- endif %}
     {%- endcall -%}
+{%- endmacro %}
+
+{#- The first date a `recent_rows` model recomputes (see above), as an SQL date: `column`
+    and `grain` repeat the model's recompute_column and recompute_grain (a unit test has no
+    model config to read them from). -#}
+{% macro recent_rows_start(column, grain=none, relation=none) -%}
+    {%- set start = recompute_from(relation if relation is not none else this, column) -%}
+    {%- if grain == 'month' -%}
+        cast({{ dbt.date_trunc('month', start) }} as date)
+    {%- else -%}
+        {{ start }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- One branch of a union of flagged events: customer_id, occurred_at, one 0/1 column per

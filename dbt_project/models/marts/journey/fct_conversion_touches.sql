@@ -16,6 +16,20 @@
 -- from int_tickets_measured), ticket_closed, survey_answered, review_posted.
 -- last touch = the latest touch (ties: the greater journey_event_id), first touch = the
 -- earliest, linear = 1 / touches.
+--
+-- Incremental (strategy recent_rows): a run recomputes the conversions dated from
+-- recompute_from on (the window start minus the late-data lookback) and reads the touches
+-- from attribution_lookback_days (plus a day) before. An erased customer's rows are deleted
+-- by the post-hook.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='recent_rows',
+    recompute_column='conversion_date',
+    unique_key='conversion_touch_id',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where customer_id in (
+        select contact_id from {{ ref('stg_crm__contacts') }} where is_archived)",
+) }}
 {%- set lookback_days = var('attribution_lookback_days') | int %}
 
 with counted_orders as (
@@ -58,15 +72,32 @@ conversions as (
     where order_number > 1
 ),
 
+{%- if is_incremental() %}
+
+recent_conversions as (
+    select * from conversions
+    where {{ reporting_date('converted_at') }} >= {{ recent_rows_start('conversion_date') }}
+),
+{%- set conversions = 'recent_conversions' %}
+{%- else %}
+{%- set conversions = 'conversions' %}
+{%- endif %}
+
 touches as (
     select customer_id, journey_event_id as touch_event_id, touchpoint as touch_kind, occurred_at as touched_at
     from {{ ref('fct_customer_journey') }}
     where customer_id is not null
         and touchpoint in ('call_answered', 'ticket_closed', 'survey_answered', 'review_posted')
+    {%- if is_incremental() %}
+        and event_date >= {{ dbt.dateadd('day', -(lookback_days + 1), recent_rows_start('conversion_date')) }}
+    {%- endif %}
     union all
     select customer_id, {{ surrogate_key(["'reply'", 'ticket_id']) }}, 'ticket_replied', first_replied_at
     from {{ ref('int_tickets_measured') }}
     where customer_id is not null and first_replied_at is not null
+    {%- if is_incremental() %}
+        and first_replied_at >= {{ dbt.dateadd('day', -(lookback_days + 1), recent_rows_start('conversion_date')) }}
+    {%- endif %}
 ),
 
 matched as (
@@ -75,7 +106,7 @@ matched as (
         touches.touch_event_id,
         touches.touch_kind,
         touches.touched_at
-    from conversions
+    from {{ conversions }} as conversions
     inner join touches
         on conversions.customer_id = touches.customer_id
         and touches.touched_at < conversions.converted_at
@@ -104,7 +135,7 @@ weighted as (
     select
         conversion_type, conversion_id, customer_id, converted_at, conversion_revenue,
         null, 'none', null, 0, 0, 1.0, 1.0, 1.0
-    from conversions
+    from {{ conversions }} as conversions
     where not exists (
         select 1 from matched
         where matched.conversion_type = conversions.conversion_type

@@ -38,7 +38,7 @@
 
 with
 {% if is_incremental() %}
-{%- set recompute_day = recompute_from(this, 'to_date') %}
+{%- set recompute_day = recent_rows_start('to_date') %}
 recent_customers as (
     select distinct customer_id
     from {{ journey }}

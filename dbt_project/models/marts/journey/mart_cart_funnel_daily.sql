@@ -9,6 +9,15 @@
 -- after a web cart counts as its conversion. Anonymous carts (no customer) are not in it.
 -- An attempt whose window has not closed by the end of `as_of` and has not ordered yet is
 -- open (counted in attempts_open, and already in carts_started).
+--
+-- Incremental (strategy recent_rows): a run recomputes the days from recompute_from on (the
+-- window start minus the late-data lookback), reading the journey from the day before.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='recent_rows',
+    recompute_column='cart_date',
+    on_schema_change='fail',
+) }}
 {%- set window_seconds = (var('cart_funnel_window_hours') * 3600) | round | int %}
 
 with events as (
@@ -21,6 +30,9 @@ with events as (
     from {{ ref('fct_customer_journey') }}
     where customer_id is not null
         and touchpoint in ('cart_started', 'checkout_started', 'order_placed')
+    {%- if is_incremental() %}
+        and event_date >= {{ dbt.dateadd('day', -1, recent_rows_start('cart_date')) }}
+    {%- endif %}
 ),
 
 attempts as (
@@ -47,4 +59,7 @@ select
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_3_at', 'second') ~ ')', 'count(step_3_at) * 60') }}
         as avg_minutes_to_order
 from attempts
+{%- if is_incremental() %}
+where {{ reporting_date('entered_at') }} >= {{ recent_rows_start('cart_date') }}
+{%- endif %}
 group by 1, 2

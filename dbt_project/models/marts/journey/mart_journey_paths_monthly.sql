@@ -14,6 +14,18 @@
 --   in the churn_inactivity_days ending on it; the churn mart counts the same customers).
 --   The churn date is a day: the path is the touchpoints dated before it and within the
 --   lookback days before it. A customer churns at most once here, after the last order.
+--
+-- Incremental (strategy recent_rows): a run recomputes whole months from the month of
+-- recompute_from on (the window start minus the late-data lookback), reading only the
+-- journey from the lookback days before that month: older touchpoints cannot be in a path
+-- of those months.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='recent_rows',
+    recompute_column='month_start',
+    recompute_grain='month',
+    on_schema_change='fail',
+) }}
 {%- set steps = var('journey_path_steps') | int %}
 {%- set lookback = var('journey_path_lookback_days') | int %}
 
@@ -22,6 +34,9 @@ with journey as (
         customer_touchpoint_number
     from {{ ref('fct_customer_journey') }}
     where customer_id is not null
+    {%- if is_incremental() %}
+        and event_date >= {{ dbt.dateadd('day', -(lookback + 1), recent_rows_start('month_start', 'month')) }}
+    {%- endif %}
 ),
 
 lagged as (
@@ -120,6 +135,9 @@ counted as (
         path_steps,
         count(*) as outcomes
     from outcomes
+    {%- if is_incremental() %}
+    where outcome_date >= {{ recent_rows_start('month_start', 'month') }}
+    {%- endif %}
     group by 1, 2, 3, 4
 ),
 

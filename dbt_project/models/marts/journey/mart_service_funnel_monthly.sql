@@ -6,6 +6,16 @@
 -- attempt; a later step counts when it comes at or after the previous one, within
 -- service_funnel_window_days of the ticket and before the customer's next ticket. Steps
 -- are matched by customer and time (a reply or close of the same customer's ticket).
+--
+-- Incremental (strategy recent_rows): a run recomputes whole months from the month of
+-- recompute_from on, reading the journey and the replies from the day before that month.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='recent_rows',
+    recompute_column='month_start',
+    recompute_grain='month',
+    on_schema_change='fail',
+) }}
 {%- set window_seconds = var('service_funnel_window_days') | int * 86400 %}
 
 with events as (
@@ -19,6 +29,9 @@ with events as (
     from {{ ref('fct_customer_journey') }}
     where customer_id is not null
         and touchpoint in ('ticket_opened', 'ticket_closed', 'survey_answered', 'review_posted')
+    {%- if is_incremental() %}
+        and event_date >= {{ dbt.dateadd('day', -1, recent_rows_start('month_start', 'month')) }}
+    {%- endif %}
     union all
     select
         customer_id,
@@ -28,6 +41,9 @@ with events as (
         lower(channel)
     from {{ ref('int_tickets_measured') }}
     where customer_id is not null and first_replied_at is not null
+    {%- if is_incremental() %}
+        and first_replied_at >= {{ dbt.dateadd('day', -1, recent_rows_start('month_start', 'month')) }}
+    {%- endif %}
 ),
 
 attempts as (
@@ -59,4 +75,7 @@ select
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_4_at', 'second') ~ ')', 'count(step_4_at) * 3600') }}
         as avg_hours_to_opinion
 from attempts
+{%- if is_incremental() %}
+where {{ reporting_date('entered_at') }} >= {{ recent_rows_start('month_start', 'month') }}
+{%- endif %}
 group by 1, 2
