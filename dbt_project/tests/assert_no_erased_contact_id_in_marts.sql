@@ -9,6 +9,7 @@
 -- * dim_customers.email_sha256 / phone_sha256 equal to the hash of the erased contact's
 --   normalised email or E.164 phone, unless a live contact has the same email or phone.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_customer_journey'}}}) }}
+-- depends_on: {{ ref('fct_conversion_touches') }}, {{ ref('fct_sentiment_shifts') }}
 
 {#- Every documented *customer_id / *contact_id column of a marts model, read through its
     relation rather than ref() (a model added later needs no edit here; a table not built yet
