@@ -10,6 +10,7 @@ paths (``JOURNEY_LANDING``, ``JOURNEY_WAREHOUSE``); secrets never live here.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dagster_project.lib.settings import PROJECT_ROOT
 
@@ -107,6 +108,12 @@ class MetricsConfig(_Strict):
     cart_funnel_window_hours: float = Field(default=24, gt=0)
     service_funnel_window_days: int = Field(default=14, gt=0)
     attribution_lookback_days: int = Field(default=7, gt=0)
+    # LTV holdout check and intervals (docs/service-marts.md): the models are refitted on the
+    # orders up to ltv_holdout_weeks before as_of and must predict the repeat purchases of those
+    # weeks; a relative error of the total above ltv_holdout_max_error makes the check warn.
+    ltv_holdout_weeks: int = Field(default=26, ge=1, le=260)
+    ltv_holdout_max_error: float = Field(default=0.15, gt=0)
+    ltv_interval_draws: int = Field(default=200, ge=20, le=5000)  # parametric bootstrap draws (80 % intervals)
 
     @field_validator("sla_first_response_minutes")
     @classmethod
@@ -140,6 +147,92 @@ _RENAMED_METRIC_KEYS = {
     "sla_first_response_hours": "sla_first_response_minutes",
     "sla_category_first_response_hours": "sla_category_first_response_minutes",
 }
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS_OPEN = "always_open"  # the built-in schedule: open 24x7, business time = calendar time
+
+
+class SupportScheduleConfig(_Strict):
+    """Opening hours of one support team: per weekday a list of "HH:MM-HH:MM" local-time
+    intervals (24:00 closes at midnight; a weekday not listed is closed), in ``timezone``,
+    closed all day on the ``holidays``."""
+
+    timezone: str
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+    holidays: list[date] = Field(default_factory=list)
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("hours")
+    @classmethod
+    def _intervals(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, intervals in value.items():
+            bounds = sorted(_parse_interval(day, text) for text in intervals)
+            for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False):
+                if start < end:
+                    raise ValueError(f"{day}: opening intervals overlap ({intervals})")
+        return value
+
+    def weekly_minutes(self) -> dict[int, list[tuple[int, int]]]:
+        """ISO weekday (1 = Monday) -> sorted (open, close) minutes after local midnight."""
+        return {
+            _WEEKDAYS.index(day) + 1: sorted(_parse_interval(day, text) for text in intervals)
+            for day, intervals in self.hours.items()
+        }
+
+
+def _parse_interval(day: str, text: str) -> tuple[int, int]:
+    try:
+        start_text, end_text = (part.strip() for part in text.split("-"))
+        (sh, sm), (eh, em) = (map(int, t.split(":")) for t in (start_text, end_text))
+    except ValueError:
+        raise ValueError(f"{day}: {text!r} is not an interval like '09:00-17:00'") from None
+    start, end = sh * 60 + sm, eh * 60 + em
+    if not (0 <= sm < 60 and 0 <= em < 60 and 0 <= start < end <= 24 * 60):
+        raise ValueError(f"{day}: {text!r} must open before it closes, within 00:00-24:00")
+    return start, end
+
+
+class SupportSchedulesConfig(_Strict):
+    """Business hours for ticket SLAs: named ``schedules`` and which one each ticket ``channels``
+    uses. A channel not listed (and a ticket without a channel) uses the built-in
+    ``always_open`` (24x7), so without this section business minutes equal calendar minutes."""
+
+    schedules: dict[str, SupportScheduleConfig] = Field(default_factory=dict)
+    channels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("schedules")
+    @classmethod
+    def _names(cls, value: dict[str, SupportScheduleConfig]) -> dict[str, SupportScheduleConfig]:
+        for name in value:
+            if name == ALWAYS_OPEN or not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
+                raise ValueError(f"{name!r}: a schedule name is lower-case letters, digits and _ (not {ALWAYS_OPEN})")
+        return value
+
+    @model_validator(mode="after")
+    def _known(self) -> SupportSchedulesConfig:
+        unknown = sorted(set(self.channels) - set(TICKET_CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown ticket channel(s) {unknown}; channels are {list(TICKET_CHANNELS)}")
+        for channel, name in self.channels.items():
+            if name != ALWAYS_OPEN and name not in self.schedules:
+                raise ValueError(f"channels.{channel}: no schedule named {name!r} (define it under schedules)")
+        return self
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """Schedules as dbt reads them (models/intermediate/service/int_support_schedule_intervals.sql)."""
+        schedules: dict[str, Any] = {}  # always_open needs no calendar: its business time is calendar time
+        for name, schedule in self.schedules.items():
+            schedules[name] = {
+                "timezone": schedule.timezone,
+                "hours": {d: [list(i) for i in ivs] for d, ivs in schedule.weekly_minutes().items()},
+                "holidays": sorted(h.isoformat() for h in schedule.holidays),
+            }
+        return {
+            "support_schedules": schedules,
+            "support_schedule_channels": {c: self.channels.get(c, ALWAYS_OPEN) for c in TICKET_CHANNELS},
+        }
 
 
 class QualityConfig(_Strict):
@@ -198,6 +291,7 @@ class JourneyConfig(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     retries: RetriesConfig = RetriesConfig()
     metrics: MetricsConfig = MetricsConfig()
+    support_schedules: SupportSchedulesConfig = SupportSchedulesConfig()
     quality: QualityConfig = QualityConfig()
     serving: ServingConfig = ServingConfig()
 
@@ -231,6 +325,7 @@ class JourneyConfig(_Strict):
             "cart_funnel_window_hours": m.cart_funnel_window_hours,
             "service_funnel_window_days": m.service_funnel_window_days,
             "attribution_lookback_days": m.attribution_lookback_days,
+            **self.support_schedules.dbt_vars(),
         }
         if as_of is not None:
             out["as_of"] = as_of.isoformat()

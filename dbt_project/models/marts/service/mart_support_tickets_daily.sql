@@ -6,6 +6,9 @@
 -- created. SLA breaches come from int_tickets_measured (category target over channel target;
 -- no reply while the target has passed by the end of `as_of` is a breach). Counts and *_sum
 -- columns are additive; the median is not (recompute it from int_tickets_measured).
+-- Business hours (docs/service-marts.md): the same first response, resolution and SLA breach
+-- counted only while the ticket's support schedule is open (int_tickets_measured), beside the
+-- calendar columns, which do not change.
 with tickets as (
     select * from {{ ref('int_tickets_measured') }}
 ),
@@ -18,6 +21,9 @@ keyed as (
         tickets.is_sla_breached,
         tickets.first_response_minutes,
         tickets.resolution_hours,
+        tickets.is_business_hours_sla_breached,
+        tickets.first_response_business_minutes,
+        tickets.resolution_business_hours,
         coalesce(tickets.channel, 'UNKNOWN') as channel,
         coalesce(tickets.priority, 'UNKNOWN') as priority
     from tickets
@@ -34,7 +40,10 @@ counted as (
         count(case when is_sla_breached then 1 end) as sla_breaches,
         coalesce(sum(first_response_minutes), 0) as first_response_minutes_sum,
         coalesce(sum(resolution_hours), 0) as resolution_hours_sum,
-        percentile_cont(0.5) within group (order by first_response_minutes) as median_first_response_minutes
+        percentile_cont(0.5) within group (order by first_response_minutes) as median_first_response_minutes,
+        count(case when is_business_hours_sla_breached then 1 end) as business_hours_sla_breaches,
+        coalesce(sum(first_response_business_minutes), 0) as first_response_business_minutes_sum,
+        coalesce(sum(resolution_business_hours), 0) as resolution_business_hours_sum
     from keyed
     group by created_date, channel, priority
 ),
@@ -56,7 +65,15 @@ measured as (
         round(median_first_response_minutes, 4) as median_first_response_minutes,
         round({{ safe_divide('resolution_hours_sum', 'tickets_resolved') }}, 4) as avg_resolution_hours,
         round({{ safe_divide('tickets_resolved', 'tickets_created') }}, 6) as resolution_rate,
-        round({{ safe_divide('sla_breaches', 'tickets_created') }}, 6) as sla_breach_rate
+        round({{ safe_divide('sla_breaches', 'tickets_created') }}, 6) as sla_breach_rate,
+        business_hours_sla_breaches,
+        round({{ safe_divide('business_hours_sla_breaches', 'tickets_created') }}, 6) as business_hours_sla_breach_rate,
+        first_response_business_minutes_sum,
+        resolution_business_hours_sum,
+        round(
+            {{ safe_divide('first_response_business_minutes_sum', 'tickets_replied') }}, 4
+        ) as avg_first_response_business_minutes,
+        round({{ safe_divide('resolution_business_hours_sum', 'tickets_resolved') }}, 4) as avg_resolution_business_hours
     from counted
 )
 
