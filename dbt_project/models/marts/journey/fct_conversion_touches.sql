@@ -161,7 +161,7 @@ select
     cast(last_touch_weight as {{ type_double() }}) as last_touch_weight,
     cast(first_touch_weight as {{ type_double() }}) as first_touch_weight,
     cast(linear_weight as {{ type_double() }}) as linear_weight,
-    cast(conversion_revenue * last_touch_weight as {{ type_double() }}) as last_touch_revenue,
-    cast(conversion_revenue * first_touch_weight as {{ type_double() }}) as first_touch_revenue,
-    cast(conversion_revenue * linear_weight as {{ type_double() }}) as linear_revenue
+    cast(conversion_revenue * last_touch_weight as {{ dbt.type_numeric() }}) as last_touch_revenue,
+    cast(conversion_revenue * first_touch_weight as {{ dbt.type_numeric() }}) as first_touch_revenue,
+    cast(conversion_revenue * linear_weight as {{ dbt.type_numeric() }}) as linear_revenue
 from weighted
