@@ -6,8 +6,20 @@
 -- first name + last initial ("Ola N."). Unassigned tickets and calls answered by an Aircall
 -- user who is no HubSpot owner are left out (they have no agent). Counts and
 -- handle_seconds_sum are additive: avg_handle_seconds = handle_seconds_sum / calls_with_handle_time.
+-- Lifecycle (docs/service-marts.md), on the created date of the agent's assigned tickets:
+-- tickets_assigned_resolved (closed by the end of `as_of`), tickets_resolved_same_day (closed
+-- on the reporting date they were created, final close), resolution_rate and
+-- same_day_resolution_rate over tickets_assigned. On the date of each closing
+-- (fct_ticket_history; the agent is the owner on the closing version): ticket_closures,
+-- closures_reopened (the ticket left closed again later, by the end of `as_of`) and
+-- reopen_rate = closures_reopened / ticket_closures.
 with tickets as (
     select * from {{ ref('int_tickets_measured') }}
+),
+
+closings as (
+    select * from {{ ref('fct_ticket_history') }}
+    where is_closing and not is_archived and owner_id is not null
 ),
 
 calls as (
@@ -65,7 +77,10 @@ tickets_assigned as (
     select
         created_date as activity_date,
         owner_id as agent_id,
-        count(*) as tickets_assigned
+        count(*) as tickets_assigned,
+        count(case when is_resolved then 1 end) as tickets_assigned_resolved,
+        count(case when is_resolved and {{ reporting_date('closed_at') }} = created_date then 1 end)
+            as tickets_resolved_same_day
     from tickets
     where owner_id is not null
     group by created_date, owner_id
@@ -86,6 +101,16 @@ tickets_resolved as (
         count(*) as tickets_resolved
     from tickets_closed
     group by activity_date, agent_id
+),
+
+ticket_closures as (
+    select
+        entered_date as activity_date,
+        owner_id as agent_id,
+        count(*) as ticket_closures,
+        count(case when left_at is not null then 1 end) as closures_reopened
+    from closings
+    group by entered_date, owner_id
 ),
 
 calls_answered as (
@@ -115,6 +140,11 @@ agent_days as (
         activity_date,
         agent_id
     from calls_answered
+    union
+    select
+        activity_date,
+        agent_id
+    from ticket_closures
 ),
 
 combined as (
@@ -129,7 +159,19 @@ combined as (
         coalesce(calls_answered.calls_with_handle_time, 0) as calls_with_handle_time,
         round(
             {{ safe_divide('calls_answered.handle_seconds_sum', 'calls_answered.calls_with_handle_time') }}, 4
-        ) as avg_handle_seconds
+        ) as avg_handle_seconds,
+        coalesce(tickets_assigned.tickets_assigned_resolved, 0) as tickets_assigned_resolved,
+        coalesce(tickets_assigned.tickets_resolved_same_day, 0) as tickets_resolved_same_day,
+        round(
+            {{ safe_divide('tickets_assigned.tickets_assigned_resolved', 'tickets_assigned.tickets_assigned') }}, 6
+        ) as resolution_rate,
+        round(
+            {{ safe_divide('tickets_assigned.tickets_resolved_same_day', 'tickets_assigned.tickets_assigned') }}, 6
+        ) as same_day_resolution_rate,
+        coalesce(ticket_closures.ticket_closures, 0) as ticket_closures,
+        coalesce(ticket_closures.closures_reopened, 0) as closures_reopened,
+        round({{ safe_divide('ticket_closures.closures_reopened', 'ticket_closures.ticket_closures') }}, 6)
+            as reopen_rate
     from agent_days
     left join agent_names
         on agent_days.agent_id = agent_names.owner_id
@@ -145,6 +187,10 @@ combined as (
         on
             agent_days.activity_date = calls_answered.activity_date
             and agent_days.agent_id = calls_answered.agent_id
+    left join ticket_closures
+        on
+            agent_days.activity_date = ticket_closures.activity_date
+            and agent_days.agent_id = ticket_closures.agent_id
 )
 
 select * from combined
