@@ -9,10 +9,13 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import duckdb
 import yaml
+from test_report import _hand_made_marts
 
 from dagster_project.generator import GeneratorOptions, generate_landing_zone
 from dagster_project.lib.config import MetricsConfig, load_config
+from dagster_project.publish.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("journey_path_steps", "journey_path_lookback_days", "journey_path_top_n", "cart_funnel_window_hours",
@@ -45,3 +48,23 @@ def test_generated_tickets_are_sometimes_reopened(tmp_path: Path) -> None:
         reopened += any(a == "4" and b != "4" for a, b in zip(stages, stages[1:], strict=False))
     closed = sum("4" in {stage for _, stage in history} for history in versions.values())
     assert 0.02 * closed < reopened < 0.15 * closed, (reopened, closed)
+
+
+def test_report_shows_the_sentiment_drivers(tmp_path: Path) -> None:
+    """SLA breach: 2 of 4 pairs with it shifted down, 1 of 4 without: 50.0 % against 25.0 %, lift 2.00, difference
+    0.25 +/- 1.96 * sqrt(0.25 / 4 + 0.1875 / 4) = 0.25 +/- 0.648: -39.8 to +89.8 points. A kind no pair had is
+    left out."""
+    marts = _hand_made_marts(tmp_path / "journey_marts.duckdb")
+    con = duckdb.connect(str(marts))
+    con.execute("create table marts.mart_sentiment_drivers_monthly as select * from (values "
+                "(date '2025-03-01', 'tickets_sla_breached', 4, 2, 4, 1, 4), "
+                "(date '2025-03-01', 'calls_missed', 0, 0, 0, 3, 8)) "
+                "t(month_start, interaction_kind, pairs_with, down_shifts_with, down_eligible_with, "
+                "down_shifts_without, down_eligible_without)")
+    con.close()
+    page = build_report(marts, tmp_path / "report.html").path.read_text(encoding="utf-8")
+    assert "<h2>What turned them</h2>" in page
+    assert ("<td>tickets_sla_breached</td><td class='num'>4</td><td class='num'>50.0 % (2/4)</td>"
+            "<td class='num'>25.0 % (1/4)</td><td class='num'>2.00</td>"
+            "<td class='num'>-39.8 to +89.8 pts</td>") in page
+    assert "calls_missed" not in page

@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 
 SCORECARD = "marts.mart_cx_scorecard_monthly"
 TICKETS = "marts.mart_support_tickets_daily"
+DRIVERS = "marts.mart_sentiment_drivers_monthly"
 # first-response targets drawn on the first-response chart (minutes): the project's SLA
 # targets for the two channels most shops answer on, chat and email
 FIRST_RESPONSE_TARGETS = {"CHAT": 5.0, "EMAIL": 1440.0}
@@ -118,10 +119,11 @@ def build_report(marts_db_path: Path, out_path: Path, *, currency: str | None = 
         rows = cursor.fetchall()  # one row per month
         series = {name: [row[i] for row in rows] for i, name in enumerate(names)}
         channels = _first_response_by_channel(con) if TICKETS in tables else {}
+        drivers = _sentiment_drivers(con) if DRIVERS in tables else []
     finally:
         con.close()
     months: list[date] = series.get("month_start", [])
-    page = _page(series, channels, source=marts_db_path, currency=currency)
+    page = _page(series, channels, source=marts_db_path, currency=currency, drivers=drivers)
     _write_atomically(Path(out_path), page)
     return ReportSummary(path=Path(out_path), source=marts_db_path, months=len(months),
                          latest_month=months[-1] if months else None)
@@ -144,6 +146,42 @@ def _first_response_by_channel(con: duckdb.DuckDBPyConnection) -> dict[str, tupl
         months.append(month)
         values.append(None if value is None else float(value))
     return out
+
+
+def _sentiment_drivers(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int, int]]:
+    """Per interaction kind, over every month: pairs with it, and down-shifts / pairs that could go down, with and
+    without it (docs/sentiment.md)."""
+    return con.execute(f"""
+        select interaction_kind, sum(pairs_with), sum(down_shifts_with), sum(down_eligible_with),
+            sum(down_shifts_without), sum(down_eligible_without)
+        from {DRIVERS} group by interaction_kind order by interaction_kind""").fetchall()
+
+
+def _drivers_table(drivers: list[tuple[str, int, int, int, int, int]]) -> str:
+    """What came between two opinions when the second was worse: down-shift rates with and without each interaction,
+    the lift and the Wald 95 % interval of the difference, most lifted first."""
+    rows = []
+    for kind, pairs, x1, n1, x2, n2 in drivers:
+        if not n1 or not n2:
+            continue
+        p1, p2 = x1 / n1, x2 / n2
+        half = 1.96 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+        lift = p1 / p2 if p2 else None
+        cells = (f"<td>{html.escape(kind)}</td><td class='num'>{pairs}</td>"
+                 f"<td class='num'>{100 * p1:.1f} % ({x1}/{n1})</td>"
+                 f"<td class='num'>{100 * p2:.1f} % ({x2}/{n2})</td>"
+                 f"<td class='num'>{'–' if lift is None else f'{lift:.2f}'}</td>"
+                 f"<td class='num'>{100 * (p1 - p2 - half):+.1f} to {100 * (p1 - p2 + half):+.1f} pts</td>")
+        rows.append((float("inf") if lift is None else lift, f"<tr>{cells}</tr>"))
+    if not rows:
+        return ""
+    body = "".join(row for _, row in sorted(rows, key=lambda r: -r[0]))
+    return ("<h2>What turned them</h2><p class='definition'>Pairs of consecutive opinions of a customer: how often the "
+            "second was worse when the interaction happened between them, against when it did not (every month of "
+            f"<code>{DRIVERS}</code>; an association, not a proof of cause).</p>"
+            "<table class='latest'><thead><tr><th>interaction between the opinions</th><th>pairs with it</th>"
+            "<th>down-shift rate with</th><th>without</th><th>lift</th><th>difference, 95 % interval</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 def _number(value: object) -> float | None:
@@ -263,7 +301,8 @@ def _latest_table(series: dict[str, list], currency: str | None) -> str:
             f"<th>against the month before</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _page(series: dict[str, list], channels: dict, *, source: Path, currency: str | None) -> str:
+def _page(series: dict[str, list], channels: dict, *, source: Path, currency: str | None,
+          drivers: list[tuple[str, int, int, int, int, int]] | None = None) -> str:
     months = series.get("month_start", [])
     span = f"{months[0]:%B %Y} – {months[-1]:%B %Y}" if months else "no months yet"
     cards = []
@@ -316,6 +355,7 @@ footer {{ padding: 0 32px 24px 32px; color: #616e7c; font-size: 12px; }}
 <div class="grid">
 {''.join(cards)}
 </div>
+{_drivers_table(drivers or [])}
 </main>
 <footer>Every value is read from <code>{SCORECARD}</code> (first-response lines per channel from
 <code>{TICKETS}</code>); rates are recomputed each month from the marts' counts. Dashed lines are
