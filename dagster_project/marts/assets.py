@@ -12,6 +12,7 @@ import pandas as pd
 
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
 from dagster_project.marts import ltv
+from dagster_project.marts.ltv_checks import with_intervals
 from dagster_project.orchestration.selection import failed_checks_upstream
 
 LTV_TABLE = "marts.mart_customer_ltv"
@@ -39,6 +40,15 @@ LTV_COLUMNS = dg.TableSchema(columns=[
     dg.TableColumn("predicted_clv_365d", "DOUBLE",
                    description="Expected purchases x Gamma-Gamma expected order value over the next 365 days, "
                                "reporting currency; null when no fit."),
+    # 80 % intervals: parametric bootstrap over the fitted parameters (marts/ltv_checks.py, docs/service-marts.md)
+    dg.TableColumn("expected_purchases_365d_p10", "DOUBLE",
+                   description="10th percentile of expected_purchases_365d over the parameter bootstrap; null when no fit."),
+    dg.TableColumn("expected_purchases_365d_p90", "DOUBLE",
+                   description="90th percentile of expected_purchases_365d over the parameter bootstrap."),
+    dg.TableColumn("predicted_clv_365d_p10", "DOUBLE",
+                   description="10th percentile of predicted_clv_365d over the parameter bootstrap, reporting currency."),
+    dg.TableColumn("predicted_clv_365d_p90", "DOUBLE",
+                   description="90th percentile of predicted_clv_365d over the parameter bootstrap, reporting currency."),
 ])
 # The contract names the 365-day columns; the horizon is fixed to match them.
 CONTRACT_HORIZON_DAYS = 365
@@ -110,6 +120,7 @@ def mart_customer_ltv(
         frame, meta = build_ltv_frame(summary, as_of.isoformat())
         if meta["fit"] != "ok":
             context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")
+        frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws)
         con.register("ltv_frame", frame)
         con.execute("create schema if not exists marts")
         con.execute(f"create or replace table {LTV_TABLE} as select * from ltv_frame order by customer_id")
