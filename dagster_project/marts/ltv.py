@@ -857,7 +857,8 @@ def prediction_intervals(
     rng = np.random.default_rng(seed)
     bg_draws = np.exp(rng.multivariate_normal(
         np.log([bg.r, bg.alpha, bg.a, bg.b]), bgnbd_covariance(summary, bg), size=draws))
-    gg_draws = np.exp(rng.multivariate_normal(np.log([gg.p, gg.q, gg.v]), gamma_gamma_covariance(summary, gg), size=draws))
+    gg_draws = np.exp(rng.multivariate_normal(
+        np.log([gg.p, gg.q, gg.v]), gamma_gamma_covariance(summary, gg), size=draws))
     keep = gg_draws[:, 1] > 1.0
     bg_draws, gg_draws = bg_draws[keep], gg_draws[keep]
     if len(bg_draws) < max(2, draws // 2):

@@ -32,13 +32,14 @@ _COUNTED_ORDERS = (
 )
 CHECKS_COLUMNS = dg.TableSchema(columns=[
     dg.TableColumn("as_of_date", "DATE", description="Run's as_of: the holdout ends at its end (UTC)."),
-    dg.TableColumn("calibration_end_date", "DATE", description="Cut-off: the refit sees orders up to the end of it."),
+    dg.TableColumn("calibration_end_date", "DATE",
+                   description="Cut-off: the refit sees orders up to the end of it."),
     dg.TableColumn("holdout_days", "INTEGER", description="Days from the cut-off to as_of (ltv_holdout_weeks x 7)."),
     dg.TableColumn("frequency_bucket", "VARCHAR",
                    description="'all', or the customers' repeat purchase days in calibration: 0 .. 6, '7+'."),
     dg.TableColumn("customers", "BIGINT", description="Customers with a counted order by the cut-off, in the bucket."),
     dg.TableColumn("predicted_repeat_purchases", "DOUBLE",
-                   description="Sum of their BG/NBD expected repeat purchase days in the holdout, given their history."),
+                   description="Sum of their BG/NBD expected repeat purchase days in the holdout, given history."),
     dg.TableColumn("actual_repeat_purchases", "DOUBLE", description="Their actual purchase days in the holdout."),
     dg.TableColumn("relative_error", "DOUBLE",
                    description="(predicted - actual) / actual; null when actual is 0."),
@@ -86,7 +87,8 @@ def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, o
 
 def checks_frame(check: ltv.HoldoutCheck, as_of: date) -> pd.DataFrame:
     """The table's rows for one run: the total ('all') and one per frequency bucket."""
-    rows = check.buckets.rename(columns={"bucket": "frequency_bucket", "predicted_purchases": "predicted_repeat_purchases",
+    rows = check.buckets.rename(columns={"bucket": "frequency_bucket",
+                                         "predicted_purchases": "predicted_repeat_purchases",
                                          "actual_purchases": "actual_repeat_purchases"})
     actual = rows["actual_repeat_purchases"].to_numpy()
     predicted = rows["predicted_repeat_purchases"].to_numpy()
@@ -157,7 +159,8 @@ def mart_ltv_model_checks(
     metrics.ltv_holdout_max_error (0.15), or when the refit is impossible (too little history)."""
     blocked_by = failed_checks_upstream(context)
     if blocked_by:
-        context.log.error(f"mart_ltv_model_checks not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")
+        context.log.error(
+            f"mart_ltv_model_checks not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")
         return
     metrics = settings.config().metrics
     as_of = warehouse.resolve_as_of(None)
