@@ -42,13 +42,13 @@ LTV_COLUMNS = dg.TableSchema(columns=[
                                "reporting currency; null when no fit."),
     # 80 % intervals: parametric bootstrap over the fitted parameters (marts/ltv_checks.py, docs/service-marts.md)
     dg.TableColumn("expected_purchases_365d_p10", "DOUBLE",
-                   description="10th percentile of expected_purchases_365d over the parameter bootstrap; null when no fit."),
+                   description="10th percentile of expected_purchases_365d, parameter bootstrap; null when no fit."),
     dg.TableColumn("expected_purchases_365d_p90", "DOUBLE",
                    description="90th percentile of expected_purchases_365d over the parameter bootstrap."),
     dg.TableColumn("predicted_clv_365d_p10", "DOUBLE",
-                   description="10th percentile of predicted_clv_365d over the parameter bootstrap, reporting currency."),
+                   description="10th percentile of predicted_clv_365d, parameter bootstrap, reporting currency."),
     dg.TableColumn("predicted_clv_365d_p90", "DOUBLE",
-                   description="90th percentile of predicted_clv_365d over the parameter bootstrap, reporting currency."),
+                   description="90th percentile of predicted_clv_365d, parameter bootstrap, reporting currency."),
 ])
 # The contract names the 365-day columns; the horizon is fixed to match them.
 CONTRACT_HORIZON_DAYS = 365
