@@ -156,3 +156,37 @@ def test_without_a_fit_the_interval_columns_are_null(cdnow_fit) -> None:
     meta: dict[str, object] = {"fit": "skipped: too few"}
     frame = with_intervals(summary[["customer_id"]], summary, meta, 50)
     assert frame["predicted_clv_365d_p90"].isna().all() and meta["intervals"] == "skipped: no fit"
+
+
+@pytest.mark.parametrize(("max_error", "passed"), [(0.15, True), (0.10, False)])
+def test_asset_writes_one_set_of_rows_per_as_of_and_warns_above_the_bound(tmp_path, max_error, passed) -> None:
+    """The asset on a warehouse holding CDNOW as counted orders, as_of 1998-06-30 and a
+    39-week holdout (the paper's split): 9 rows (all + 8 buckets), the total 12 % low, so the
+    check passes at 0.15 and warns at 0.10. A second run for the same as_of replaces its rows."""
+    import dagster as dg
+
+    from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
+    from dagster_project.marts.ltv_checks import mart_ltv_model_checks
+
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.register("cdnow", ltv.cdnow_orders())
+    con.execute("create schema intermediate; create schema audit")
+    con.execute("create table intermediate.int_orders_converted as select customer_id, "
+                "cast(ordered_at as timestamp) as ordered_at, net_revenue, true as is_counted from cdnow")
+    con.execute("create table audit.load_counts as select date '1998-06-30' as dt, 1 as files")
+    con.close()
+    config = tmp_path / "orchestration.yaml"
+    config.write_text(f"metrics:\n  ltv_holdout_weeks: 39\n  ltv_holdout_max_error: {max_error}\n")
+    resources = {"warehouse": WarehouseResource(path=str(db)),
+                 "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db))}
+    for _ in range(2):
+        result = dg.materialize([mart_ltv_model_checks], resources=resources)
+        assert result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed is passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select frequency_bucket, customers, actual_repeat_purchases, round(relative_error, 3), "
+                           "calibration_end_date from marts.mart_ltv_model_checks order by frequency_bucket").fetchall()
+    assert len(rows) == 9
+    assert rows[-1] == ("all", 2357, 1882.0, -0.121, date(1997, 9, 30))
