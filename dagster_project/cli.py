@@ -1,4 +1,4 @@
-"""The ``journey`` command: a thin front door over Dagster (CONTRACT §6).
+"""The ``journey`` command: a thin front door over Dagster.
 
 ``run`` and ``backfill`` launch Dagster materializations of the project's jobs
 in this process, recorded in the Dagster instance (``DAGSTER_HOME``, by default
@@ -11,16 +11,18 @@ a failed run or a failed blocking check is exit code 1.
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from dagster_project.lib.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from dagster_project.lib.config import JourneyConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _DEFAULT_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
@@ -111,12 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def prepare_environment(args: argparse.Namespace) -> None:
-    """Point config, paths and the Dagster instance where the options say, before Dagster loads."""
-    overrides = (("config", "JOURNEY_CONFIG"), ("landing", "JOURNEY_LANDING"), ("warehouse", "JOURNEY_WAREHOUSE"))
-    for option, variable in overrides:
-        value = getattr(args, option, None)
-        if value is not None:
-            os.environ[variable] = str(Path(value).resolve())
+    """Point the Dagster instance where it belongs (``DAGSTER_HOME``, by default the project's
+    ``.dagster_home``), before Dagster loads. The configuration and the paths do not travel
+    through the environment: :func:`_config` hands them to the runner."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
@@ -154,19 +153,27 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_pipeline(args: argparse.Namespace) -> int:
-    from dagster_project.lib.config import ConfigError, get_config
-    from dagster_project.orchestration import runner
+def _config(args: argparse.Namespace) -> tuple[JourneyConfig, Path]:
+    """The configuration the options (else the environment, else orchestration.yaml) give, and its file."""
+    from dagster_project.lib.config import ConfigError
+    from dagster_project.lib.environment import config_file, journey_config
 
     try:
-        config = get_config()
+        config = journey_config(args.config, getattr(args, "landing", None), args.warehouse)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    return config, config_file(args.config)
+
+
+def _cmd_pipeline(args: argparse.Namespace) -> int:
+    from dagster_project import runner
+
+    config, config_path = _config(args)
     if args.command == "run":
-        outcome = runner.run_all(config, as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh,
-                                 allow_future_as_of=args.allow_future_as_of)
+        outcome = runner.run_all(config, config_path, as_of=args.as_of, verbose=args.verbose,
+                                 full_refresh=args.full_refresh, allow_future_as_of=args.allow_future_as_of)
     else:
-        outcome = runner.backfill(config, args.start, args.end, as_of=args.as_of, verbose=args.verbose,
+        outcome = runner.backfill(config, config_path, args.start, args.end, as_of=args.as_of, verbose=args.verbose,
                                   allow_future_as_of=args.allow_future_as_of)
     print(outcome.report())
     return EXIT_OK if outcome.succeeded else EXIT_FAILED
@@ -175,13 +182,9 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import duckdb
 
-    from dagster_project.lib.config import ConfigError, get_config
     from dagster_project.publish.report import build_report, report_source
 
-    try:
-        config = get_config()
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    config, _ = _config(args)
     warehouse = config.warehouse_path
     snapshot = config.serving.snapshot_path(warehouse)
     source = report_source(snapshot, warehouse)
@@ -225,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # core this process leaves idle (quality/gx_worker.py)
         gx_worker.start()
     from dagster_project.lib.dbt import DbtParseError
-    from dagster_project.orchestration.runner import RunnerError
+    from dagster_project.runner import RunnerError
 
     try:
         if args.command == "generate":
@@ -245,24 +248,10 @@ def _usage_error(args: argparse.Namespace, problem: object) -> int:
 
 
 def console_main() -> NoReturn:
-    """The ``journey`` console script: :func:`main`, then :func:`exit_quickly`."""
-    exit_quickly(main())
-
-
-def exit_quickly(code: int) -> NoReturn:
-    """Exit with ``code``, skipping only CPython's teardown of the interpreter's objects.
-
-    A pipeline command leaves ~3,500 modules loaded (Dagster, dbt-core, pandas, DuckDB);
-    freeing them one by one took ~1 s after every run. Everything with an effect outside
-    the process runs first, as at a normal exit: the atexit handlers (temporary folders,
-    file locks, the GX worker, logging) and a flush of stdout and stderr. (An exception
-    escaping main() never gets here: it exits the usual way.)
-    """
-    atexit._run_exitfuncs()  # what the interpreter's own exit runs, before its teardown
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The ``journey`` console script: :func:`main`, then a normal interpreter exit (the atexit
+    handlers close what a step left open: the GX worker, temporary folders, connections)."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    exit_quickly(main())
+    sys.exit(main())

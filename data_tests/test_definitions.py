@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -48,28 +49,35 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist() -> None:
     assert defs.resolve_job_def("build_warehouse") is not None
 
 
-def test_dbt_resource_knows_the_dbt_version_without_asking_dbt(tmp_path) -> None:
-    """The resource answers dagster-dbt's version question from the package metadata, and the
-    answer is the one `dbt --version` gives; a `dbt` from elsewhere is still asked."""
-    import re
-    import shutil
+def test_the_dbt_resource_is_dagster_dbts_own() -> None:
+    """No subclass overriding dagster-dbt's private members: the build runs through the public
+    DbtCliResource, with this environment's dbt."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.definitions import defs
+    from dagster_project.lib.dbt import dbt_executable
+
+    assert type(defs.resources["dbt"]) is DbtCliResource
+    assert defs.resources["dbt"].dbt_executable == dbt_executable()
+
+
+def test_the_dbt_profile_opens_the_warehouse_the_vars_name(tmp_path) -> None:
+    """The warehouse resource's file reaches dbt as the var warehouse_path, which wins over
+    JOURNEY_WAREHOUSE (still the way to point a dbt command run by hand at a file)."""
+    import os
     import subprocess
 
-    from dagster_project.lib.dbt import JourneyDbtCliResource
+    from dagster_project.lib.dbt import with_warehouse
     from dagster_project.transform.assets import DBT_PROJECT
 
-    dbt = shutil.which("dbt")
-    assert dbt, "dbt must be on PATH"
-    printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True).stdout
-    expected = re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
-    resource = JourneyDbtCliResource(project_dir=DBT_PROJECT)
-    assert str(resource._cli_version) == expected
-    assert resource._initialize_dbt_core_adapter(["build"]) is None  # no in-process adapter
-    other = tmp_path / "dbt"
-    other.write_text("#!/bin/sh\necho 'Core:'\necho '  - installed: 9.8.7'\n")
-    other.chmod(0o755)
-    elsewhere = JourneyDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(other))
-    assert str(elsewhere._cli_version) == "9.8.7"
+    wanted, other = tmp_path / "from-var.duckdb", tmp_path / "from-env.duckdb"
+    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": str(other),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    command = [shutil.which("dbt"), "debug", "--vars", json.dumps(with_warehouse({}, str(wanted))),
+               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
+    assert f"path: {wanted}" in done.stdout, done.stdout
+    assert str(other) not in done.stdout
 
 
 def _dbt_parse_log(target_path, dbt_vars: dict, warehouse: str) -> str:
@@ -79,11 +87,11 @@ def _dbt_parse_log(target_path, dbt_vars: dict, warehouse: str) -> str:
     import shutil
     import subprocess
 
+    from dagster_project.lib.dbt import with_warehouse
     from dagster_project.transform.assets import DBT_PROJECT
 
-    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": warehouse,
-           "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
-    command = [shutil.which("dbt"), "parse", "--vars", json.dumps(dbt_vars),
+    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
+    command = [shutil.which("dbt"), "parse", "--vars", json.dumps(with_warehouse(dbt_vars, warehouse)),
                "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
     done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -96,12 +104,12 @@ def test_parse_ahead_leaves_a_partial_parse_the_build_can_use(tmp_path) -> None:
     not parse again. With other vars it does (dbt checks that itself)."""
     import shutil
 
-    from dagster_project.lib.config import get_config
+    from dagster_project.lib.config import load_config
     from dagster_project.lib.dbt import ParseAhead
     from dagster_project.transform.assets import DBT_PROJECT
 
     warehouse = str(tmp_path / "warehouse.duckdb")
-    dbt_vars = get_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
+    dbt_vars = load_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
     parsed = ParseAhead(dbt_vars, warehouse, DBT_PROJECT).result()
     assert parsed is not None and (parsed / "partial_parse.msgpack").exists()
     try:
@@ -152,10 +160,10 @@ def test_dbt_build_writes_no_debug_file_log_unless_asked(tmp_path) -> None:
     import os
     import subprocess
 
-    from dagster_project.lib.config import get_config
+    from dagster_project.lib.config import load_config
     from dagster_project.transform.assets import DBT_PROJECT, dbt_build_args
 
-    dbt_vars = get_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
+    dbt_vars = load_config().dbt_vars(date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1)))
     args = dbt_build_args(dbt_vars, full_refresh=True, environ={})
     assert args[:2] == ["build", "--vars"] and json.loads(args[2]) == dbt_vars
     assert "--full-refresh" in args and args[-2:] == ["--log-level-file", "none"]

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -158,100 +157,50 @@ def test_warehouse_problems_are_found_before_the_run(tmp_path: Path) -> None:
     assert warehouse_problem(tmp_path / "new" / "w.duckdb") is None  # created by the run
 
 
-def test_runner_sqlite_connections_commit_without_fsync(tmp_path) -> None:
-    """The `journey` command's SQLite connections (Dagster's run and event storage) use
-    synchronous=NORMAL (1), SQLite's advice for WAL mode, instead of FULL (2)."""
-    import sqlalchemy
+def test_the_build_plan_is_the_build_job_minus_the_blocked_downstream() -> None:
+    """orchestration/plan.py: what both the journey command and the sensors launch."""
+    from dagster_project.orchestration.plan import plan_build
 
-    from dagster_project.orchestration.sqlite_instance import commits_without_fsync
+    defs = _defs()
+    graph = defs.resolve_asset_graph()
+    build = set(defs.resolve_job_def("build_warehouse").asset_layer.selected_asset_keys)
+    clean = plan_build(graph, [], "2025-03-01", "2025-03-02", as_of=None, full_refresh=True)
+    assert set(clean.assets) == build and not clean.blocked and not clean.tags()
+    ops = clean.run_config("/tmp/parsed").to_config_dict()["ops"]
+    assert ops["journey_dbt"]["config"] == {"window_start": "2025-03-01", "window_end": "2025-03-02",
+                                            "full_refresh": True, "parsed_target_path": "/tmp/parsed"}
+    assert ops["marts__mart_customer_ltv"]["config"] == {}  # as_of: the newest day loaded
 
-    commits_without_fsync()
-    commits_without_fsync()  # idempotent: one listener
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'events.db'}")
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
-    engine.dispose()
-
-
-def _sqlite_connects_of_a_small_run(instance: dg.DagsterInstance) -> tuple[Counter, str]:
-    """Run a two-asset job on `instance`; count the SQLite connections opened, per file."""
-    import sqlalchemy
-
-    @dg.asset
-    def first() -> int:
-        return 1
-
-    @dg.asset
-    def second(first: int) -> int:
-        return first + 1
-
-    opened: Counter = Counter()
-
-    def count(dbapi_connection, _record) -> None:
-        path = dbapi_connection.execute("pragma database_list").fetchone()[2]
-        opened[Path(path).name] += 1
-
-    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", count)
-    try:
-        result = dg.materialize([first, second], instance=instance)
-    finally:
-        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "connect", count)
-    assert result.success
-    return opened, result.run_id
+    orders = dg.AssetKey(["raw", "crm", "orders"])
+    blocked = plan_build(graph, [orders], "2025-03-02", "2025-03-02", as_of="2025-03-02")
+    remaining, expected = blocked_downstream(graph, build, [orders])
+    assert set(blocked.assets) == remaining and blocked.blocked == expected
+    assert dg.AssetKey(["marts", "mart_customer_ltv"]) not in blocked.assets  # its config is left out too
+    assert set(blocked.run_config().to_config_dict()["ops"]) == {"journey_dbt"}
+    assert blocked.tags() == {"journey/blocked": "raw/crm/orders"}
 
 
-def test_runner_keeps_event_log_connections_open(tmp_path) -> None:
-    """While the `journey` command runs, Dagster's SQLite event log reuses one connection per
-    file instead of opening (and, closing, checkpointing) one per event; afterwards the
-    storage is Dagster's own again and the run's events read back from a fresh instance."""
-    from dagster_project.orchestration.sqlite_instance import event_log_connections_kept_open
+def test_the_sensor_after_an_extract_launches_the_plan(tmp_path: Path) -> None:
+    """After a successful extract of one day, the sensor requests exactly the plan of that
+    day, measured as of it: the journey command's plan function, not a copy of it."""
+    from dagster_project.orchestration.plan import plan_build
 
+    defs = _defs()
+    sensor = defs.get_repository_def().get_sensor_def("build_after_extract")
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        storage = instance.event_log_storage
-        per_event, _ = _sqlite_connects_of_a_small_run(instance)
-        with event_log_connections_kept_open(instance) as applied:
-            assert applied  # Dagster's default storage, with the members it relies on (pinned)
-            kept_open, run_id = _sqlite_connects_of_a_small_run(instance)
-        assert "_connect" not in vars(storage)  # the class's own method again
-        # Connections to the run's file and the index file: a few (creating a file, or a
-        # connection asked for while another is in use, takes one more), against one per
-        # event (and more for asset events) without it: 43 here with Dagster 1.13.27.
-        assert kept_open[f"{run_id}.db"] + kept_open["index.db"] <= 5
-        per_event_files = [name for name in per_event if name not in ("runs.db", "schedules.db")]
-        assert sum(per_event[name] for name in per_event_files) > 30
-        written = [e.dagster_event_type for e in instance.all_logs(run_id) if e.is_dagster_event]
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as reopened:
-        assert [e.dagster_event_type for e in reopened.all_logs(run_id) if e.is_dagster_event] == written
-        assert dg.DagsterEventType.ASSET_MATERIALIZATION in written
-        assert reopened.get_latest_materialization_event(dg.AssetKey("second")).run_id == run_id
-
-
-def test_runner_leaves_other_event_log_storages_alone() -> None:
-    from dagster_project.orchestration.sqlite_instance import event_log_connections_kept_open
-
-    with dg.DagsterInstance.ephemeral() as instance:  # in-memory event log
-        storage = instance.event_log_storage
-        with event_log_connections_kept_open(instance) as applied:
-            assert not applied
-            assert "_connect" not in vars(storage)
-
-
-def test_exit_quickly_runs_exit_handlers_flushes_and_returns_the_code(tmp_path: Path) -> None:
-    marker = tmp_path / "handler-ran"
-    script = (
-        "import atexit, pathlib, sys\n"
-        "from dagster_project import cli\n"
-        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
-        "print('buffered output', end='')\n"
-        "sys.stderr.write('and stderr')\n"
-        "cli.exit_quickly(3)\n"
-        "print('never')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 3
-    assert done.stdout == "buffered output"
-    assert done.stderr == "and stderr"
-    assert marker.read_text() == "yes"
+        run = instance.create_run_for_job(defs.resolve_job_def("extract_landing"),
+                                          status=dg.DagsterRunStatus.SUCCESS, tags={"dagster/partition": "2025-03-02"})
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+            dagster_event=dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name=run.job_name),
+        )
+        request = sensor(context)
+    expected = plan_build(defs.resolve_asset_graph(), [], "2025-03-02", "2025-03-02", as_of="2025-03-02")
+    assert isinstance(request, dg.RunRequest)
+    assert request.asset_selection == list(expected.assets)
+    assert request.run_config == expected.run_config().to_config_dict()
+    assert request.run_config["ops"]["journey_dbt"]["config"] == {
+        "as_of": "2025-03-02", "window_start": "2025-03-02", "window_end": "2025-03-02", "full_refresh": False}
 
 
 def test_backfill_with_end_before_start_is_a_usage_error_before_anything_starts() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.extract.loader import load_partition
+from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
 from dagster_project.lib.landing import ENTITIES, Entity, landing_problems
 from dagster_project.lib.partitions import daily_partitions
@@ -131,6 +132,8 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
     return _extract
 
 
-def build_extract_assets() -> list[dg.AssetsDefinition]:
-    partitions = daily_partitions()
+def build_extract_assets(config: JourneyConfig) -> list[dg.AssetsDefinition]:
+    """One daily-partitioned asset per landing entity; the first partition depends on the
+    configuration's landing zone (lib/partitions.py)."""
+    partitions = daily_partitions(config)
     return [_build_extract_asset(e, partitions) for e in ENTITIES]

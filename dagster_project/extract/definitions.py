@@ -5,12 +5,13 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.extract.assets import build_extract_assets
+from dagster_project.lib.config import JourneyConfig
 
 EXTRACT_JOB_NAME = "extract_landing"
 
 
-def build_definitions() -> dg.Definitions:
-    assets = build_extract_assets()
+def build_definitions(config: JourneyConfig) -> dg.Definitions:
+    assets = build_extract_assets(config)
     job = dg.define_asset_job(
         EXTRACT_JOB_NAME,
         selection=dg.AssetSelection.assets(*assets),

@@ -3,16 +3,14 @@
 The file is data (crons, dates, thresholds, metric parameters); this module is
 the only place that reads it. Validation happens once, at load time, so that a
 typo in a key or a wrong type is a clear error naming the key instead of a
-surprise three assets into a nightly run. Environment variables override the
-paths (``JOURNEY_LANDING``, ``JOURNEY_WAREHOUSE``); secrets never live here.
+surprise three assets into a nightly run. The environment's overrides (``JOURNEY_CONFIG``,
+``JOURNEY_LANDING``, ``JOURNEY_WAREHOUSE``) are read in lib/environment.py; secrets never live here.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,10 +69,12 @@ class ScheduleConfig(_Strict):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string
+        import dagster as dg  # imported here: the command line loads this module before Dagster
 
-        if not is_valid_cron_string(value):
-            raise ValueError(f"{value!r} is not a valid cron expression (five fields, e.g. '0 2 * * *')")
+        try:  # Dagster's own check of the schedule it will define (public API)
+            dg.ScheduleDefinition(name="cron_check", cron_schedule=value, job_name="cron_check")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(f"{value!r} is not a valid cron expression (five fields, e.g. '0 2 * * *')") from None
         return value
 
 
@@ -96,7 +96,9 @@ class MetricsConfig(_Strict):
     service_level_seconds: int = Field(default=20, gt=0)
     first_call_resolution_days: int = Field(default=7, gt=0)
     churn_inactivity_days: int = Field(default=90, gt=0)
-    ltv_horizon_days: int = Field(default=365, gt=0)
+    # The LTV mart's prediction columns are named for 365 days (expected_purchases_365d,
+    # predicted_clv_365d): another horizon would be mislabelled, so only 365 is accepted.
+    ltv_horizon_days: int = 365
     sla_first_response_minutes: dict[str, float] = Field(
         default_factory=lambda: {"CHAT": 5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60}
     )
@@ -114,6 +116,16 @@ class MetricsConfig(_Strict):
     ltv_holdout_weeks: int = Field(default=26, ge=1, le=260)
     ltv_holdout_max_error: float = Field(default=0.15, gt=0)
     ltv_interval_draws: int = Field(default=200, ge=20, le=5000)  # parametric bootstrap draws (80 % intervals)
+
+    @field_validator("ltv_horizon_days")
+    @classmethod
+    def _ltv_horizon(cls, value: int) -> int:
+        if value != 365:
+            raise ValueError(
+                f"{value}: only 365 is supported (the LTV mart's columns are expected_purchases_365d and "
+                "predicted_clv_365d)"
+            )
+        return value
 
     @field_validator("sla_first_response_minutes")
     @classmethod
@@ -295,13 +307,14 @@ class JourneyConfig(_Strict):
     quality: QualityConfig = QualityConfig()
     serving: ServingConfig = ServingConfig()
 
+    # The environment's overrides of the paths are applied by lib/environment.py journey_config().
     @property
     def landing_path(self) -> Path:
-        return _resolve(Path(os.environ.get("JOURNEY_LANDING") or self.paths.landing))
+        return _resolve(self.paths.landing)
 
     @property
     def warehouse_path(self) -> Path:
-        return _resolve(Path(os.environ.get("JOURNEY_WAREHOUSE") or self.paths.warehouse))
+        return _resolve(self.paths.warehouse)
 
     def dbt_vars(
         self, as_of: date | None = None, window: tuple[date, date] | None = None
@@ -369,8 +382,9 @@ def parse_config(raw: dict[str, Any] | None, source: Path = DEFAULT_CONFIG_PATH)
 
 
 def load_config(path: Path | str | None = None) -> JourneyConfig:
-    """Read and validate ``orchestration.yaml`` (``JOURNEY_CONFIG`` or the project's own by default)."""
-    path = Path(path or os.environ.get("JOURNEY_CONFIG") or DEFAULT_CONFIG_PATH)
+    """Read and validate ``orchestration.yaml`` (the project's own by default; lib/environment.py
+    journey_config() applies ``JOURNEY_CONFIG`` and the path overrides)."""
+    path = Path(path or DEFAULT_CONFIG_PATH)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -380,9 +394,3 @@ def load_config(path: Path | str | None = None) -> JourneyConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     return parse_config(raw, path)
-
-
-@lru_cache(maxsize=1)
-def get_config() -> JourneyConfig:
-    """The process-wide configuration, loaded once."""
-    return load_config()

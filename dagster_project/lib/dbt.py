@@ -16,18 +16,24 @@ import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dagster_project.lib.environment import dbt_target
 from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 _DBT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+# The var profiles.yml reads the DuckDB file from (else JOURNEY_WAREHOUSE, for dbt run by hand).
+WAREHOUSE_VAR = "warehouse_path"
+
+
+def with_warehouse(dbt_vars: Mapping[str, Any], warehouse: str) -> dict[str, Any]:
+    """A build's ``--vars``: the metric parameters plus the warehouse file the profile opens,
+    so the path travels on the command line of that one dbt process, not in the environment."""
+    return {**dbt_vars, WAREHOUSE_VAR: warehouse}
 
 
 def dbt_project() -> DbtProject:
@@ -109,12 +115,12 @@ class ParseAhead:
         env = {
             **os.environ,
             "DO_NOT_TRACK": "1",
-            "JOURNEY_WAREHOUSE": warehouse,  # the profile is part of what dbt checks
             "DBT_TARGET_PATH": str(self.target_path),
             "DBT_LOG_PATH": str(self.target_path),
         }
+        # the vars the build passes, the warehouse among them: the profile is part of what dbt checks
         self._process = subprocess.Popen(
-            _parse_command(project, "--vars", json.dumps(dict(dbt_vars))),
+            _parse_command(project, "--vars", json.dumps(with_warehouse(dbt_vars, warehouse))),
             cwd=project.project_dir,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -138,37 +144,6 @@ class ParseAhead:
         self._process.wait()
         if not self.used:
             shutil.rmtree(self.target_path, ignore_errors=True)
-
-
-class JourneyDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource, minus two start-up costs of every build (about 2.7 s).
-
-    - Before each `dbt build`, dagster-dbt runs `dbt --version` (about 1.7 s: a second Python
-      start that imports dbt) to learn which engine it drives. When the `dbt` it will run is
-      this environment's own console script, that is the installed dbt-core, whose version
-      the package metadata gives at once. Any other `dbt` (another environment, dbt Fusion)
-      is asked as before.
-    - It also opens a dbt adapter in the Dagster process (about 1 s: it loads every macro),
-      which serves only `fetch_column_metadata()` and `fetch_row_counts()` on the event
-      stream. journey calls neither (the build itself runs in dbt's own process), so no
-      adapter is opened; dagster-dbt runs without one, as it does for dbt Fusion.
-
-    Both override private dagster-dbt members (dagster-dbt is pinned in constraints.txt);
-    data_tests/test_definitions.py checks the version equals `dbt --version`'s.
-    """
-
-    def _initialize_dbt_core_adapter(self, args: Any) -> None:
-        return None
-
-    @cached_property
-    def _cli_version(self) -> Any:
-        from packaging import version
-
-        found = shutil.which(self.dbt_executable)
-        own = Path(sys.executable).parent / "dbt"
-        if found and Path(found).resolve() == own.resolve():
-            return version.parse(metadata.version("dbt-core"))
-        return super()._cli_version
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""The one place that maps the environment to paths, dbt targets and resources.
+"""The one place that maps the environment to configuration, paths, dbt targets and resources.
 
-``JOURNEY_ENV`` names the environment (local, ci, prod); the dbt target of the
-same name is used. Paths come from ``orchestration.yaml`` unless the
-environment overrides them (``JOURNEY_LANDING``, ``JOURNEY_WAREHOUSE``), which
-is how the ``journey`` command's ``--landing`` and ``--warehouse`` reach the
-assets. Local and CI use an embedded DuckDB file.
+Every environment variable the project reads for itself is read here: ``JOURNEY_ENV``
+names the environment (local, ci, prod; the dbt target of the same name is used),
+``JOURNEY_CONFIG`` the ``orchestration.yaml`` to load, ``JOURNEY_LANDING`` and
+``JOURNEY_WAREHOUSE`` override its paths. :func:`journey_config` turns them (or the
+``journey`` command's ``--config``, ``--landing`` and ``--warehouse``, which win) into one
+validated config object, and :func:`resources_for` into the Dagster resources that carry
+the paths to the assets. Local and CI use an embedded DuckDB file.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.config import JourneyConfig, RetriesConfig, get_config
+from dagster_project.lib.config import DEFAULT_CONFIG_PATH, JourneyConfig, PathsConfig, RetriesConfig, load_config
 
 ENVIRONMENTS = ("local", "ci", "prod")
 
@@ -33,6 +35,28 @@ def current_environment() -> str:
 
 def dbt_target() -> str:
     return os.environ.get("JOURNEY_DBT_TARGET") or ("ci" if current_environment() == "ci" else "local")
+
+
+def config_file(config_path: Path | None = None) -> Path:
+    """The ``orchestration.yaml`` to load: ``config_path``, else ``JOURNEY_CONFIG``, else the project's."""
+    return Path(config_path or os.environ.get("JOURNEY_CONFIG") or DEFAULT_CONFIG_PATH).absolute()
+
+
+def journey_config(
+    config_path: Path | None = None, landing: Path | None = None, warehouse: Path | None = None
+) -> JourneyConfig:
+    """The validated configuration this process runs with, its paths absolute.
+
+    Each argument wins over its environment variable (``JOURNEY_CONFIG``, ``JOURNEY_LANDING``,
+    ``JOURNEY_WAREHOUSE``), which wins over ``orchestration.yaml``; a relative path is taken
+    from the current directory. Raises ``ConfigError`` for a missing or invalid file.
+    """
+    config = load_config(config_file(config_path))
+    paths = PathsConfig(
+        landing=Path(landing or os.environ.get("JOURNEY_LANDING") or config.paths.landing).absolute(),
+        warehouse=Path(warehouse or os.environ.get("JOURNEY_WAREHOUSE") or config.paths.warehouse).absolute(),
+    )
+    return config.model_copy(update={"paths": paths})
 
 
 # Errors worth a retry: another process holds the DuckDB file's lock (a UI run, a second
@@ -55,10 +79,9 @@ def retry_delay_seconds(retries: RetriesConfig, retry_number: int) -> float:
     return retries.delay_seconds * factor
 
 
-def transient_retry(exc: BaseException) -> dg.RetryRequested:
+def transient_retry(exc: BaseException, retries: RetriesConfig) -> dg.RetryRequested:
     """Ask Dagster to rerun the current step after a transient error, as ``retries.*`` of
     orchestration.yaml say; after the last retry the step fails with this error."""
-    retries = get_config().retries
     try:
         retry_number = dg.OpExecutionContext.get().retry_number
     except dg.DagsterInvariantViolationError:  # outside a step (a plain Python call): the first delay
@@ -104,6 +127,10 @@ class WarehouseResource(dg.ConfigurableResource):
     another process asks Dagster for a retry (``retries.*``); other errors fail the step."""
 
     path: str
+    # retries.* of orchestration.yaml (resources_for); the defaults are RetriesConfig's
+    max_retries: int = RetriesConfig().max_retries
+    retry_delay_seconds: float = RetriesConfig().delay_seconds
+    retry_backoff: str = RetriesConfig().backoff
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -112,7 +139,10 @@ class WarehouseResource(dg.ConfigurableResource):
             con = duckdb.connect(self.path, read_only=read_only)
         except (duckdb.Error, OSError) as exc:
             if is_transient(exc):
-                raise transient_retry(exc) from exc
+                retries = RetriesConfig(
+                    max_retries=self.max_retries, delay_seconds=self.retry_delay_seconds, backoff=self.retry_backoff
+                )
+                raise transient_retry(exc, retries) from exc
             raise
         try:
             yield con
@@ -150,16 +180,31 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class JourneySettingsResource(dg.ConfigurableResource):
-    """Gives assets the validated ``orchestration.yaml`` (loaded once per process)."""
+    """Gives assets the validated ``orchestration.yaml`` of the run: the file and the paths
+    the process was started with (:func:`journey_config`), so the UI, the daemon and the
+    ``journey`` command read the same settings the same way."""
+
+    config_path: str
+    landing: str
+    warehouse: str
 
     def config(self) -> JourneyConfig:
-        return get_config()
+        return journey_config(Path(self.config_path), Path(self.landing), Path(self.warehouse))
 
 
-def resources_for(config: JourneyConfig | None = None) -> dict[str, dg.ConfigurableResource]:
-    config = config or get_config()
+def resources_for(config: JourneyConfig, config_path: Path) -> dict[str, dg.ConfigurableResource]:
+    """The resources of every asset for one configuration (:func:`journey_config`): the paths
+    travel to the assets here, and to dbt through the warehouse resource (transform/assets.py)."""
+    retries = config.retries
     return {
-        "warehouse": WarehouseResource(path=str(config.warehouse_path)),
+        "warehouse": WarehouseResource(
+            path=str(config.warehouse_path),
+            max_retries=retries.max_retries,
+            retry_delay_seconds=retries.delay_seconds,
+            retry_backoff=retries.backoff,
+        ),
         "landing": LandingResource(root=str(config.landing_path)),
-        "settings": JourneySettingsResource(),
+        "settings": JourneySettingsResource(
+            config_path=str(config_path), landing=str(config.landing_path), warehouse=str(config.warehouse_path)
+        ),
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.lib.config import JourneyConfig, get_config
+from dagster_project.lib.config import JourneyConfig
 
 _DT = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -46,16 +46,15 @@ def last_partition_date() -> date:
     return today_utc()
 
 
-def first_partition_date(config: JourneyConfig | None = None) -> date:
-    config = config or get_config()
+def first_partition_date(config: JourneyConfig) -> date:
     if config.partitions.start_date is not None:
         return config.partitions.start_date
     present = valid_partitions(config.landing_path)
     return min(date.fromisoformat(present[0]), today_utc()) if present else today_utc()
 
 
-def daily_partitions() -> dg.DailyPartitionsDefinition:
+def daily_partitions(config: JourneyConfig) -> dg.DailyPartitionsDefinition:
     # end_offset=1: today's partition exists, so a folder exported today can be loaded today.
     return dg.DailyPartitionsDefinition(
-        start_date=first_partition_date().isoformat(), timezone="UTC", end_offset=1
+        start_date=first_partition_date(config).isoformat(), timezone="UTC", end_offset=1
     )

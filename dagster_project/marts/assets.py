@@ -50,8 +50,6 @@ LTV_COLUMNS = dg.TableSchema(columns=[
     dg.TableColumn("predicted_clv_365d_p90", "DOUBLE",
                    description="90th percentile of predicted_clv_365d, parameter bootstrap, reporting currency."),
 ])
-# The contract names the 365-day columns; the horizon is fixed to match them.
-CONTRACT_HORIZON_DAYS = 365
 _COUNTED_ORDERS = (
     "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
     "where is_counted and customer_id is not null)"
@@ -62,8 +60,16 @@ class LtvConfig(dg.Config):
     as_of: str | None = None  # YYYY-MM-DD; default: the newest dt= day loaded
 
 
-def build_ltv_frame(summary: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Fit both models on ``summary`` and return the mart rows plus metadata (parameters or the reason)."""
+def build_ltv_frame(
+    summary: pd.DataFrame, as_of: str, horizon_days: int = ltv.DEFAULT_HORIZON_DAYS
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Fit both models on ``summary`` and return the mart rows plus metadata (parameters or the reason).
+
+    ``horizon_days`` is ``metrics.ltv_horizon_days``; the mart's prediction columns are named
+    for 365 days, so the configuration accepts only 365 (lib/config.py) and any other value
+    is refused here too rather than written under those names."""
+    if horizon_days != ltv.DEFAULT_HORIZON_DAYS:
+        raise ValueError(f"the LTV columns are *_365d: a horizon of {horizon_days} days would be mislabelled")
     frame = summary[["customer_id", "first_order_at", "last_order_at", "orders", "historical_revenue",
                      "avg_order_value", "frequency", "recency", "T"]].copy()
     frame = frame.rename(columns={"frequency": "repeat_purchase_days", "recency": "recency_days",
@@ -72,11 +78,11 @@ def build_ltv_frame(summary: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, di
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
             frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
     frame.insert(1, "as_of_date", pd.Timestamp(as_of).date())
-    meta: dict[str, object] = {"customers": len(frame)}
+    meta: dict[str, object] = {"customers": len(frame), "ltv_horizon_days": horizon_days}
     try:
         bg = ltv.fit_bgnbd(summary)
         gg = ltv.fit_gamma_gamma(summary)
-        predicted = ltv.predict(summary, bg, gg, horizon_days=CONTRACT_HORIZON_DAYS)
+        predicted = ltv.predict(summary, bg, gg, horizon_days=horizon_days)
     except ltv.LtvFitError as exc:
         for column in ("probability_alive", "expected_purchases_365d", "predicted_clv_365d"):
             frame[column] = float("nan")
@@ -106,8 +112,9 @@ def mart_customer_ltv(
 ):
     """One row per customer with at least one counted order: historical value to date (net revenue,
     reporting currency) and BG/NBD + Gamma-Gamma predictions for the next 365 days
-    (probability_alive, expected_purchases_365d, predicted_clv_365d), fitted on all customers as of
-    `as_of`. Predictions are null, with the reason in this asset's metadata, when the data cannot
+    (probability_alive, expected_purchases_365d, predicted_clv_365d; the horizon is
+    metrics.ltv_horizon_days, recorded as `ltv_horizon_days` in the metadata), fitted on all customers
+    as of `as_of`. Predictions are null, with the reason in this asset's metadata, when the data cannot
     support a fit (fewer than 10 repeat buyers). Not rebuilt when a dbt test of ERROR severity on
     its input failed earlier in the same run (the previous table stays)."""
     blocked_by = failed_checks_upstream(context)
@@ -117,7 +124,7 @@ def mart_customer_ltv(
     as_of = warehouse.resolve_as_of(config.as_of)
     with warehouse.connect() as con:
         summary = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, as_of)
-        frame, meta = build_ltv_frame(summary, as_of.isoformat())
+        frame, meta = build_ltv_frame(summary, as_of.isoformat(), settings.config().metrics.ltv_horizon_days)
         if meta["fit"] != "ok":
             context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")
         frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws)

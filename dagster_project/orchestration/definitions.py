@@ -21,13 +21,11 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.extract.definitions import EXTRACT_JOB_NAME
-from dagster_project.lib.config import JourneyConfig, get_config
+from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.landing import ENTITIES
 from dagster_project.lib.partitions import first_partition_date, is_partition_name
-from dagster_project.orchestration.selection import blocked_downstream, failed_blocking_checks, only_check_failures
-
-BUILD_JOB_NAME = "build_warehouse"
-RAW_GROUPS = tuple(f"raw_{source}" for source in dict.fromkeys(e.source for e in ENTITIES))
+from dagster_project.orchestration.plan import BUILD_JOB_NAME, BUILD_SELECTION, extract_window, plan_build
+from dagster_project.orchestration.selection import failed_blocking_checks, only_check_failures
 
 
 def scheduled_partition(scheduled_time) -> str:
@@ -54,15 +52,27 @@ def landing_changes(landing: Path, seen: dict[str, float], start_date: str | Non
     return changed
 
 
-def _build_definitions(config: JourneyConfig) -> dg.Definitions:
+def build_definitions(config: JourneyConfig, *domains: dg.Definitions) -> dg.Definitions:
+    """The build job, the schedule and the sensors over the assets of ``domains`` (the other
+    domains' Definitions and the resources, whose asset graph the build-after-extract sensors
+    plan against)."""
     first_partition = first_partition_date(config).isoformat()
+    landing = config.landing_path
+    graph = None
+
+    def asset_graph() -> dg.AssetGraph:
+        nonlocal graph  # resolved at the first sensor tick, not when the definitions load
+        if graph is None:
+            graph = dg.Definitions.merge(*domains).resolve_asset_graph()
+        return graph
+
     # No blanket retry policy, here or on the extract job: a failed test, a SQL error or a
     # broken warehouse file would only fail again. Only a transient error (the DuckDB file
     # locked by another process, I/O busy) asks for a retry, where it happens
     # (lib/environment.py WarehouseResource.connect; retries.* in orchestration.yaml).
     build_job = dg.define_asset_job(
         BUILD_JOB_NAME,
-        selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*RAW_GROUPS),
+        selection=BUILD_SELECTION,
         description="Build and test every model, mart and check downstream of the raw layer.",
     )
 
@@ -91,7 +101,7 @@ def _build_definitions(config: JourneyConfig) -> dg.Definitions:
         seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
         # the extract job's partitions were fixed when the definitions loaded: an older day
         # delivered since is loaded by `journey run` or after a reload of the code location
-        changed = landing_changes(get_config().landing_path, seen, first_partition)
+        changed = landing_changes(landing, seen, first_partition)
         for dt, mtime in sorted(changed.items()):
             yield dg.RunRequest(run_key=f"landing-{dt}-{mtime}", partition_key=dt,
                                 tags={"journey/trigger": "new_landing_folder"})
@@ -106,7 +116,7 @@ def _build_definitions(config: JourneyConfig) -> dg.Definitions:
         description="Build everything downstream after a successful extract run.",
     )
     def build_after_extract(context: dg.RunStatusSensorContext):
-        return _build_request(context)
+        return _build_request(context, asset_graph())
 
     @dg.run_failure_sensor(
         name="build_after_blocked_extract",
@@ -115,38 +125,26 @@ def _build_definitions(config: JourneyConfig) -> dg.Definitions:
         description="After an extract stopped only by blocking checks, build what the failed sources do not feed.",
     )
     def build_after_blocked_extract(context: dg.RunFailureSensorContext):
-        return _build_request(context)
+        return _build_request(context, asset_graph())
 
     sensors = [new_landing_folders, build_after_extract, build_after_blocked_extract]
     return dg.Definitions(jobs=[build_job], schedules=[nightly], sensors=sensors)
 
 
-def _build_request(context) -> dg.RunRequest | dg.SkipReason:
+def _build_request(context: dg.RunStatusSensorContext, graph: dg.AssetGraph) -> dg.RunRequest | dg.SkipReason:
     run = context.dagster_run
     if run.job_name != EXTRACT_JOB_NAME:
         return dg.SkipReason(f"run {run.run_id} is not an extract run")
     if run.status == dg.DagsterRunStatus.FAILURE and not only_check_failures(context.instance, run.run_id):
         return dg.SkipReason(f"extract run {run.run_id} failed on an error, not a check: nothing to build")
-    from dagster_project.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
-    remaining, blocked = blocked_downstream(graph, build_keys, failed_blocking_checks(context.instance, run.run_id))
-    if not remaining:
-        return dg.SkipReason(f"every build asset is downstream of a failed check: {sorted(blocked)}")
-    first = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
-    as_of = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_end")
-    ops = {"journey_dbt": {"config": {"as_of": as_of, "window_start": first, "window_end": as_of}}}
-    if dg.AssetKey(["marts", "mart_customer_ltv"]) in remaining:
-        ops["marts__mart_customer_ltv"] = {"config": {"as_of": as_of}}
+    first, last = extract_window(run.tags)
+    # as_of: the newest day this extract loaded (the journey command may measure as of another)
+    plan = plan_build(graph, failed_blocking_checks(context.instance, run.run_id), first, last, as_of=last)
+    if not plan.assets:
+        return dg.SkipReason(f"every build asset is downstream of a failed check: {sorted(plan.blocked)}")
     return dg.RunRequest(
         run_key=f"build-after-{run.run_id}",
-        asset_selection=sorted(remaining, key=lambda k: k.to_user_string()),
-        run_config={"ops": ops},
-        tags={"journey/after_extract": run.run_id, **({"journey/blocked": ",".join(blocked)} if blocked else {})},
+        asset_selection=list(plan.assets),
+        run_config=plan.run_config(),
+        tags={"journey/after_extract": run.run_id, **plan.tags()},
     )
-
-
-def build_definitions() -> dg.Definitions:
-    return _build_definitions(get_config())
-

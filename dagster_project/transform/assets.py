@@ -1,8 +1,9 @@
 """dbt models (staging, intermediate, journey, marts) as Dagster assets; dbt tests as asset checks.
 
-One ``dbt build`` per run, with the run's ``as_of`` and every metric parameter of
-``orchestration.yaml`` passed as ``--vars``: the SQL reads its parameters from
-the same validated config as the Python assets.
+One ``dbt build`` per run, with the run's ``as_of``, every metric parameter of
+``orchestration.yaml`` and the warehouse resource's file passed as ``--vars``: the SQL
+reads its parameters from the same validated config as the Python assets, and the
+profile opens the file the run's resources name.
 
 A failing dbt node stops only its own downstream: dbt build skips what depends on a
 failed model or a failed ERROR test, and the step itself does not fail on them, so the
@@ -21,7 +22,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.lib.dbt import DbtNodeFailure, JourneyDbtTranslator, dbt_project, failed_nodes, skipped_nodes
+from dagster_project.lib.dbt import (
+    DbtNodeFailure,
+    JourneyDbtTranslator,
+    dbt_project,
+    failed_nodes,
+    skipped_nodes,
+    with_warehouse,
+)
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
 
 DBT_PROJECT = dbt_project()
@@ -71,11 +79,10 @@ def journey_dbt(
     """Build the dbt models selected for this run and run their data tests."""
     as_of = warehouse.resolve_as_of(config.as_of)
     context.log.info(f"dbt build with as_of={as_of}")
-    os.environ["JOURNEY_WAREHOUSE"] = warehouse.path
     window = None
     if config.window_start:
         window = (date.fromisoformat(config.window_start), date.fromisoformat(config.window_end or config.window_start))
-    dbt_vars = settings.config().dbt_vars(as_of, window)
+    dbt_vars = with_warehouse(settings.config().dbt_vars(as_of, window), warehouse.path)
     newest = warehouse.newest_loaded_dt()
     full_refresh = config.full_refresh or (newest is not None and as_of < newest)
     if full_refresh and not config.full_refresh:

@@ -1,6 +1,7 @@
 """Launch the project's Dagster jobs in this process and summarise what happened.
 
-Used by the ``journey`` command. A run is two Dagster runs, recorded in the
+Used by the ``journey`` command; a layer above dagster_project/definitions.py, whose
+``build_defs`` it calls with the command's configuration and paths. A run is two Dagster runs, recorded in the
 instance like any UI launch: the extract job over the range of ``dt=`` days
 (one single-run backfill), then the build job (dbt build with its tests as
 asset checks, then the Python marts). The summary is read back from the
@@ -109,11 +110,12 @@ class Outcome:
         return "\n".join(lines)
 
 
-def _run_config(verbose: bool, ops: dict[str, Any] | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "ERROR"}}}}
-    if ops:
-        config["ops"] = ops
-    return config
+def _loggers(verbose: bool) -> dict[str, Any]:
+    return {"console": {"config": {"log_level": "INFO" if verbose else "ERROR"}}}
+
+
+def _run_config(verbose: bool) -> dict[str, Any]:
+    return {"loggers": _loggers(verbose)}
 
 
 _CHECK_FAILURE = "DagsterAssetCheckFailedError"
@@ -194,6 +196,7 @@ class _Plan:
     """What one `journey run` / `journey backfill` asks for."""
 
     config: JourneyConfig
+    config_path: Path  # the orchestration.yaml `config` was loaded from (the assets load it again)
     first_dt: str  # the window of dt= days to load
     last_dt: str
     as_of: date | None  # None: the newest day loaded once the extract is done
@@ -210,14 +213,10 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
     parse_ahead = _parse_ahead(plan)
     try:
         ensure_manifest()
-        from dagster_project.definitions import defs
+        from dagster_project.definitions import build_defs
         from dagster_project.orchestration.recovery import fail_abandoned_runs
-        from dagster_project.orchestration.sqlite_instance import (
-            commits_without_fsync,
-            event_log_connections_kept_open,
-        )
 
-        commits_without_fsync()
+        defs = build_defs(plan.config, plan.config_path)
         instance = DagsterInstance.get()
         abandoned = fail_abandoned_runs(instance)
         if abandoned:
@@ -228,11 +227,7 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
         log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         outcome.log_path = log_path
-        with (
-            open(log_path, "w", encoding="utf-8") as log,
-            _quiet(log, enabled=not plan.verbose),
-            event_log_connections_kept_open(instance),
-        ):
+        with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not plan.verbose):
             _extract_then_build(defs, instance, plan, outcome, parse_ahead)
     finally:
         parse_ahead.discard_unless_used()
@@ -252,12 +247,10 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
 
 def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome, parse_ahead: Any) -> None:
     import dagster as dg
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
-    from dagster_project.orchestration.definitions import BUILD_JOB_NAME
+    from dagster_project.orchestration.plan import BUILD_JOB_NAME, extract_range_tags, plan_build
     from dagster_project.orchestration.recovery import process_tags
-    from dagster_project.orchestration.selection import blocked_downstream
     from dagster_project.quality import gx_worker
 
     first_dt, last_dt, as_of, verbose = plan.first_dt, plan.last_dt, plan.as_of, plan.verbose
@@ -265,7 +258,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
     extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
         instance=instance,
         run_config=_run_config(verbose),
-        tags={ASSET_PARTITION_RANGE_START_TAG: first_dt, ASSET_PARTITION_RANGE_END_TAG: last_dt, **process_tags()},
+        tags={**extract_range_tags(first_dt, last_dt), **process_tags()},
         raise_on_error=False,
     )
     outcome.seconds["extract"] = time.perf_counter() - started
@@ -274,37 +267,24 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
     extract_checks = _checks(extract)
     outcome.checks += extract_checks
     if not outcome.failures:
-        graph = defs.resolve_asset_graph()
-        build_keys = set(defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.selected_asset_keys)
         failed = {
             dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"
         }
-        build_keys, outcome.blocked = blocked_downstream(graph, build_keys, failed)
-        if not build_keys:
+        build_plan = plan_build(defs.resolve_asset_graph(), failed, first_dt, last_dt,
+                                as_of=as_of.isoformat() if as_of else None, full_refresh=plan.full_refresh)
+        outcome.blocked = build_plan.blocked
+        if not build_plan.assets:
             return
-        as_of_text = as_of.isoformat() if as_of else None
         parsed_target_path = parse_ahead.result()
-        ops = {
-            "journey_dbt": {
-                "config": {
-                    "as_of": as_of_text,
-                    "window_start": first_dt,
-                    "window_end": last_dt,
-                    "full_refresh": plan.full_refresh,
-                    "parsed_target_path": str(parsed_target_path) if parsed_target_path else None,
-                }
-            },
-            "marts__mart_customer_ltv": {"config": {"as_of": as_of_text}},
-        }
-        if "marts/mart_customer_ltv" not in {k.to_user_string() for k in build_keys}:
-            ops.pop("marts__mart_customer_ltv")
+        run_config = build_plan.run_config(str(parsed_target_path) if parsed_target_path else None,
+                                           loggers=_loggers(verbose))
         started = time.perf_counter()
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
             instance=instance,
-            run_config=_run_config(verbose, ops),
+            run_config=run_config,
             raise_on_error=False,
-            asset_selection=sorted(build_keys, key=lambda k: k.to_user_string()),
-            tags=process_tags(),
+            asset_selection=list(build_plan.assets),
+            tags={**build_plan.tags(), **process_tags()},
         )
         outcome.seconds["build"] = time.perf_counter() - started
         # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
@@ -313,7 +293,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         outcome.checks += _checks(build)
         outcome.dbt_failures += _dbt_failures(build)
         built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
-        outcome.not_built = sorted(k.to_user_string() for k in build_keys - built)
+        outcome.not_built = sorted(k.to_user_string() for k in set(build_plan.assets) - built)
         for event in build.get_asset_materialization_events():  # the publish asset names its sinks
             for key, value in event.materialization.metadata.items():
                 if key.startswith("published/"):
@@ -415,6 +395,7 @@ def _check_landing(landing: Path) -> None:
 
 def run_all(
     config: JourneyConfig,
+    config_path: Path,
     as_of: date | None = None,
     verbose: bool = False,
     full_refresh: bool = False,
@@ -439,11 +420,12 @@ def run_all(
     _check_warehouse(config)
     as_of = as_of or date.fromisoformat(days[-1])
     outcome = Outcome(landing, config.warehouse_path, days[0], days[-1], as_of.isoformat(), notes=notes + window_notes)
-    return _execute(_Plan(config, days[0], days[-1], as_of, verbose, full_refresh), outcome)
+    return _execute(_Plan(config, config_path, days[0], days[-1], as_of, verbose, full_refresh), outcome)
 
 
 def backfill(
     config: JourneyConfig,
+    config_path: Path,
     start: date,
     end: date,
     as_of: date | None = None,
@@ -466,4 +448,4 @@ def backfill(
     _check_warehouse(config)
     outcome = Outcome(landing, config.warehouse_path, start.isoformat(), end.isoformat(),
                       as_of.isoformat() if as_of else None, notes=notes)
-    return _execute(_Plan(config, start.isoformat(), end.isoformat(), as_of, verbose), outcome)
+    return _execute(_Plan(config, config_path, start.isoformat(), end.isoformat(), as_of, verbose), outcome)
