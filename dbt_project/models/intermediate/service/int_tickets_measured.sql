@@ -92,7 +92,7 @@ business_overlaps as (
     inner join schedule_intervals
         on
             measured.support_schedule = schedule_intervals.schedule_name
-            and schedule_intervals.closes_at > measured.created_at
+            and measured.created_at < schedule_intervals.closes_at
             and schedule_intervals.opens_at < greatest(
                 measured.response_window_end, coalesce(measured.closed_at, measured.response_window_end)
             )

@@ -52,7 +52,7 @@ grid as (
         months.activity_month,
         {{ dbt.datediff('cohorts.cohort_month', 'months.activity_month', 'month') }} as months_since_first_order
     from cohorts
-    inner join months on months.activity_month >= cohorts.cohort_month
+    inner join months on cohorts.cohort_month <= months.activity_month
 ),
 
 activity as (

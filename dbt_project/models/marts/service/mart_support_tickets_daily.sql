@@ -67,7 +67,9 @@ measured as (
         round({{ safe_divide('tickets_resolved', 'tickets_created') }}, 6) as resolution_rate,
         round({{ safe_divide('sla_breaches', 'tickets_created') }}, 6) as sla_breach_rate,
         business_hours_sla_breaches,
-        round({{ safe_divide('business_hours_sla_breaches', 'tickets_created') }}, 6) as business_hours_sla_breach_rate,
+        round(
+            {{ safe_divide('business_hours_sla_breaches', 'tickets_created') }}, 6
+        ) as business_hours_sla_breach_rate,
         first_response_business_minutes_sum,
         resolution_business_hours_sum,
         round(
