@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.extract.loader import load_partition
+from dagster_project.extract.loader import load_partitions
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
 from dagster_project.lib.landing import ENTITIES, Entity, landing_problems
@@ -93,20 +93,16 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             problems = checks.record_landing_problems(con, e, root, found, noticed_at)
             for problem in problems:
                 context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
-            for dt in dts:
-                result = load_partition(
-                    con,
-                    e,
-                    root,
-                    dt,
-                    future_tolerance_minutes=quality.future_tolerance_minutes,
-                )
+            # several days per read, query and transaction (extract/loader.py), one result per day
+            results = load_partitions(
+                con, e, root, dts, future_tolerance_minutes=quality.future_tolerance_minutes
+            )
+            for result in results:
                 if result.rows_quarantined:
                     context.log.warning(
-                        f"{e.source}/{e.name} dt={dt}: {result.rows_quarantined} of {result.lines_read} "
+                        f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
                         "lines quarantined (see audit.quarantine)"
                     )
-                results.append(result)
             outcomes = [
                 checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),
