@@ -46,7 +46,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check dagster_project data_tests bench
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --dialect duckdb
+	$(BIN)/sqlfluff lint dbt_project/models  # .sqlfluff: dbt templater, dialect duckdb
 
 ui: setup
 	$(BIN)/journey ui
