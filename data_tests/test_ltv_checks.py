@@ -190,3 +190,32 @@ def test_asset_writes_one_set_of_rows_per_as_of_and_warns_above_the_bound(tmp_pa
                            "calibration_end_date from marts.mart_ltv_model_checks order by frequency_bucket").fetchall()
     assert len(rows) == 9
     assert rows[-1] == ("all", 2357, 1882.0, -0.121, date(1997, 9, 30))
+
+
+def test_asset_without_enough_history_warns_and_leaves_an_empty_table(tmp_path) -> None:
+    """Two customers with one order each: no refit is possible. The check warns, and the table
+    still exists (the publish step copies every mart) with no rows for this as_of."""
+    import dagster as dg
+
+    from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
+    from dagster_project.marts.ltv_checks import mart_ltv_model_checks
+
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema intermediate; create schema audit")
+    con.execute("create table intermediate.int_orders_converted as select * from (values "
+                "('1', timestamp '2025-01-10 12:00', 50.0, true), ('2', timestamp '2025-02-15 12:00', 50.0, true)) "
+                "t(customer_id, ordered_at, net_revenue, is_counted)")
+    con.execute("create table audit.load_counts as select date '2025-04-15' as dt, 1 as files")
+    con.close()
+    config = tmp_path / "orchestration.yaml"
+    config.write_text("metrics:\n  ltv_holdout_weeks: 4\n")
+    resources = {"warehouse": WarehouseResource(path=str(db)),
+                 "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db))}
+    result = dg.materialize([mart_ltv_model_checks], resources=resources)
+    assert result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert str(evaluation.metadata["reason"].value).startswith("skipped")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from marts.mart_ltv_model_checks").fetchone() == (0,)
