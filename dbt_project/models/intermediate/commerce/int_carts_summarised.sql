@@ -18,7 +18,12 @@
 -- gave a held cart another customer: fct_customer_journey renumbers both owners) are this
 -- bookkeeping; marts do not carry them.
 -- depends_on: {{ ref('stg_crm__order_versions') }}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='cart_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cart_id',
+    on_schema_change='fail',
+) }}
 {#- The identified events are read in each branch rather than through one CTE: a CTE with
     several readers is materialized whole (16 M rows) before any reader filters it. -#}
 {%- set cart_events = ref('int_cart_events_identified') %}
@@ -163,8 +168,9 @@ recoveries as (
     from classified
     inner join counted_orders
         on classified.customer_id = counted_orders.customer_id
-        and counted_orders.ordered_at > classified.window_ends_at
-        and counted_orders.ordered_at <= {{ dbt.dateadd('day', var('cart_recovery_days'), 'classified.window_ends_at') }}
+            and classified.window_ends_at < counted_orders.ordered_at
+            and counted_orders.ordered_at
+            <= {{ dbt.dateadd('day', var('cart_recovery_days'), 'classified.window_ends_at') }}
     where classified.cart_status = 'abandoned'
     group by classified.cart_id
 )

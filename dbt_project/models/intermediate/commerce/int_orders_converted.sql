@@ -15,7 +15,12 @@
 -- changes no held order: run with --full-refresh after editing fx_rates_monthly.
 -- exported_dt (the export of the order's latest version) is the model's watermark.
 -- depends_on: {{ ref('stg_crm__contacts') }}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
 
 with
 {% if is_incremental() %}
@@ -104,9 +109,9 @@ converted as (
     left join first_refunds on orders.order_id = first_refunds.order_id
     left join rates
         on orders.currency_code = rates.currency_code
-        and rates.month_start = orders.order_month
+            and orders.order_month = rates.month_start
     left join reporting_rates
-        on reporting_rates.month_start = orders.order_month
+        on orders.order_month = reporting_rates.month_start
 )
 
 select

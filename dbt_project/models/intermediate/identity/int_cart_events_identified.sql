@@ -15,17 +15,22 @@
 -- identified_at is when the run that (re)wrote the row started: int_carts_summarised
 -- recomputes exactly the carts with an event rewritten since it last ran.
 -- depends_on: {{ ref('stg_crm__contacts') }}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='message_id',
+    on_schema_change='fail',
+) }}
 
 {#- What was known by the end of as_of: arrived by then, happened before its end. Written
     into each branch rather than as one CTE: a CTE over the 16 M-row events table that four
     branches read is materialized whole before any branch filters it. -#}
 {%- set tracks = ref('stg_cart_events__tracks') -%}
 {%- set event_columns -%}
-    message_id, anonymous_id, user_id, traits_email, event_name, cart_id, occurred_at, device_type, received_dt
+message_id, anonymous_id, user_id, traits_email, event_name, cart_id, occurred_at, device_type, received_dt
 {%- endset -%}
 {%- set known -%}
-    received_dt <= {{ as_of_date() }} and occurred_at < {{ as_of_end() }}
+received_dt <= {{ as_of_date() }} and occurred_at < {{ as_of_end() }}
 {%- endset %}
 
 with customers as (

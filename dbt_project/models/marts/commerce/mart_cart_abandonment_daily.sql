@@ -29,7 +29,8 @@ counted as (
 rated as (
     select
         counted.*,
-        {{ safe_divide('counted.carts_abandoned', 'counted.carts_converted + counted.carts_abandoned') }} as cart_abandonment_rate,
+        {{ safe_divide('counted.carts_abandoned', 'counted.carts_converted + counted.carts_abandoned') }}
+            as cart_abandonment_rate,
         {{ safe_divide('counted.checkouts_abandoned', 'counted.checkouts_closed') }} as checkout_abandonment_rate,
         {{ safe_divide('counted.carts_recovered', 'counted.carts_abandoned') }} as cart_recovery_rate
     from counted

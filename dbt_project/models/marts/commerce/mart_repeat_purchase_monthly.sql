@@ -116,7 +116,8 @@ category_purchases_with_history as (
 ),
 
 mixed_currency_purchases as (
-    select * from category_purchases_with_history where has_several_currencies
+    select * from category_purchases_with_history
+    where has_several_currencies
 ),
 
 earlier_other_currency_prices as (
@@ -130,9 +131,9 @@ earlier_other_currency_prices as (
     from mixed_currency_purchases as later
     inner join mixed_currency_purchases as earlier
         on later.customer_id = earlier.customer_id
-        and later.category = earlier.category
-        and later.currency_code <> earlier.currency_code
-        and earlier.ordered_at < later.ordered_at
+            and later.category = earlier.category
+            and later.currency_code <> earlier.currency_code
+            and later.ordered_at > earlier.ordered_at
     group by later.customer_id, later.category, later.ordered_at, later.currency_code
 ),
 
@@ -145,20 +146,26 @@ purchase_upsells as (
         purchases.category,
         purchases.ordered_at,
         coalesce(
-            (purchases.earlier_same_currency_max_price is not null
-                or other.earlier_other_currency_max_price is not null)
-            and (purchases.earlier_same_currency_max_price is null
-                or purchases.max_own_price > purchases.earlier_same_currency_max_price)
-            and (other.earlier_other_currency_max_price is null
-                or purchases.max_reporting_price > other.earlier_other_currency_max_price),
+            (
+                purchases.earlier_same_currency_max_price is not null
+                or other.earlier_other_currency_max_price is not null
+            )
+            and (
+                purchases.earlier_same_currency_max_price is null
+                or purchases.max_own_price > purchases.earlier_same_currency_max_price
+            )
+            and (
+                other.earlier_other_currency_max_price is null
+                or purchases.max_reporting_price > other.earlier_other_currency_max_price
+            ),
             false
         ) as is_higher_price
     from category_purchases_with_history as purchases
     left join earlier_other_currency_prices as other
         on purchases.customer_id = other.customer_id
-        and purchases.category = other.category
-        and purchases.ordered_at = other.ordered_at
-        and purchases.currency_code = other.currency_code
+            and purchases.category = other.category
+            and purchases.ordered_at = other.ordered_at
+            and purchases.currency_code = other.currency_code
 ),
 
 customer_month_signals as (
@@ -170,8 +177,8 @@ customer_month_signals as (
     from category_moments_with_history as moments
     left join purchase_upsells as upsells
         on moments.customer_id = upsells.customer_id
-        and moments.category = upsells.category
-        and moments.ordered_at = upsells.ordered_at
+            and moments.category = upsells.category
+            and moments.ordered_at = upsells.ordered_at
     group by moments.customer_id, moments.month_start
 ),
 
@@ -201,7 +208,7 @@ customer_months_flagged as (
     from customer_months
     left join customer_month_signals
         on customer_months.customer_id = customer_month_signals.customer_id
-        and customer_months.month_start = customer_month_signals.month_start
+            and customer_months.month_start = customer_month_signals.month_start
 ),
 
 order_counts as (

@@ -290,9 +290,8 @@ select
     sentiment,
     revenue_amount,
     case
-        when customer_id is not null then row_number() over (
-            partition by customer_id order by occurred_at, journey_event_id
-        )
+        when customer_id is not null
+            then row_number() over (partition by customer_id order by occurred_at, journey_event_id)
     end as customer_touchpoint_number,
     source_record_id
 from batch

@@ -104,8 +104,8 @@ customer_month_activity as (
         max(case when boundary_days.is_start_boundary = 0 then 1 else 0 end) as is_active_at_end
     from activity_intervals
     inner join boundary_days
-        on boundary_days.boundary_date >= activity_intervals.active_from
-        and boundary_days.boundary_date <= activity_intervals.active_until
+        on activity_intervals.active_from <= boundary_days.boundary_date
+            and activity_intervals.active_until >= boundary_days.boundary_date
     group by activity_intervals.customer_id, boundary_days.month_start
 ),
 
@@ -124,12 +124,19 @@ segment_months as (
         sum(customer_month_activity.is_active_at_start) as customers_at_start,
         sum(customer_month_activity.is_active_at_end) as customers_at_end,
         sum(
-            case when customer_month_activity.is_active_at_end = 1 and customer_month_activity.is_active_at_start = 0
-                then 1 else 0 end
+            case
+                when customer_month_activity.is_active_at_end = 1 and customer_month_activity.is_active_at_start = 0
+                    then 1
+                else 0
+            end
         ) as new_customers
     from customer_month_activity
     inner join customer_segments on customer_month_activity.customer_id = customer_segments.customer_id
     group by customer_month_activity.month_start, customer_segments.segment
+),
+
+segments as (
+    select distinct segment from customer_segments
 ),
 
 month_segment_grid as (
@@ -139,7 +146,7 @@ month_segment_grid as (
         month_boundaries.end_boundary_date,
         segments.segment
     from month_boundaries
-    cross join (select distinct segment from customer_segments) as segments
+    cross join segments
 ),
 
 counted as (
@@ -153,7 +160,7 @@ counted as (
     from month_segment_grid
     left join segment_months
         on month_segment_grid.month_start = segment_months.month_start
-        and month_segment_grid.segment = segment_months.segment
+            and month_segment_grid.segment = segment_months.segment
 ),
 
 measured as (

@@ -111,24 +111,36 @@ first_order_months as (
 
 months as (
     select month_start from nps
-    union select month_start from csat
-    union select month_start from ces
-    union select month_start from carts
-    union select month_start from calls
-    union select month_start from tickets
-    union select month_start from reviews
-    union select month_start from churn
-    union select month_start from repeats
+    union
+    select month_start from csat
+    union
+    select month_start from ces
+    union
+    select month_start from carts
+    union
+    select month_start from calls
+    union
+    select month_start from tickets
+    union
+    select month_start from reviews
+    union
+    select month_start from churn
+    union
+    select month_start from repeats
 ),
 
 lifetime_value as (
     -- cumulative net revenue and customers up to each month's end
     select
         months.month_start,
-        (select sum(order_months.net_revenue) from order_months
-            where order_months.month_start <= months.month_start) as revenue_to_date,
-        (select count(*) from first_order_months
-            where first_order_months.first_month <= months.month_start) as customers_to_date
+        (
+            select sum(order_months.net_revenue) from order_months
+            where order_months.month_start <= months.month_start
+        ) as revenue_to_date,
+        (
+            select count(*) from first_order_months
+            where first_order_months.first_month <= months.month_start
+        ) as customers_to_date
     from months
 ),
 

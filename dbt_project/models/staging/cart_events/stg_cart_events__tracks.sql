@@ -8,7 +8,12 @@
 -- still wins, so an incremental run gives the same table as a full refresh, and a re-read
 -- delivery that changes nothing is not rewritten. Not filtered by as_of: the as_of cut
 -- happens in intermediate models.
-{{ config(materialized='incremental', incremental_strategy='first_delivery', unique_key='message_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='first_delivery',
+    unique_key='message_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('cart_events', 'tracks') }}

@@ -1,7 +1,12 @@
 -- One row per HubSpot contact: its latest version as of `as_of` (CDC: latest updatedAt wins).
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='contact_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='contact_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'contacts') }}
@@ -37,7 +42,10 @@ candidates as (
 ),
 
 latest as (
-    {{ latest_per_key('candidates', 'contact_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'contact_id',
+        'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select

@@ -3,7 +3,12 @@
 -- hs_content (free text) stays in the raw layer.
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='submission_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='submission_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'feedback_submissions') }}
@@ -22,7 +27,8 @@ parsed as (
         {{ landing_cast('record', 'crm__feedback_submissions', '$.properties.hs_value') }}
             as score,
         upper({{ json_text('record', '$.properties.hs_response_group') }}) as vendor_response_group,
-        {{ landing_cast('record', 'crm__feedback_submissions', '$.properties.hs_submission_timestamp') }} as submitted_at,
+        {{ landing_cast('record', 'crm__feedback_submissions', '$.properties.hs_submission_timestamp') }}
+            as submitted_at,
         {{ landing_cast('record', 'crm__feedback_submissions', '$.updatedAt') }} as updated_at,
         coalesce({{ landing_cast('record', 'crm__feedback_submissions', '$.archived') }}, false) as is_archived,
         _dt as exported_dt,
@@ -36,7 +42,10 @@ candidates as (
 ),
 
 latest as (
-    {{ latest_per_key('candidates', 'submission_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'submission_id',
+        'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select

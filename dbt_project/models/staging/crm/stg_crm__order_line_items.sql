@@ -2,7 +2,12 @@
 -- landing line in the raw orders (the version points at it).
 -- Incremental (delete+insert on order_id): a run re-reads the orders whose latest version
 -- was exported in its window (plus the late-data lookback) and replaces their line items.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
 
 with versions as (
     select order_id, exported_dt, source_file_path, source_line_number
@@ -26,8 +31,8 @@ items as (
     from versions
     inner join landed
         on versions.exported_dt = landed._dt
-        and versions.source_file_path = landed._file_path
-        and versions.source_line_number = landed._line_number
+            and versions.source_file_path = landed._file_path
+            and versions.source_line_number = landed._line_number
 )
 
 select

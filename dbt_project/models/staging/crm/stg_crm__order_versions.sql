@@ -6,7 +6,12 @@
 -- Incremental: a run parses only its window of dt= days (plus the late-data lookback),
 -- adds the versions held for the orders it touches, and replaces those orders' versions
 -- (is_latest_version recomputed over all of them).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'orders') }}
@@ -54,7 +59,10 @@ candidates as (
 ),
 
 versions as (
-    {{ latest_per_key('candidates', 'order_id, updated_at', 'exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'order_id, updated_at',
+        'exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select

@@ -1,7 +1,12 @@
 -- One row per HubSpot owner (support agent): the newest snapshot as of `as_of`.
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='owner_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='owner_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'owners') }}

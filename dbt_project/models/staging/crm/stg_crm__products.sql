@@ -1,7 +1,12 @@
 -- One row per HubSpot product: its latest version as of `as_of`.
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='product_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='product_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'products') }}
@@ -29,7 +34,10 @@ candidates as (
 ),
 
 latest as (
-    {{ latest_per_key('candidates', 'product_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'product_id',
+        'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select

@@ -2,7 +2,12 @@
 -- (free text) stay in the raw layer.
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='ticket_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'tickets') }}
@@ -35,7 +40,10 @@ candidates as (
 ),
 
 latest as (
-    {{ latest_per_key('candidates', 'ticket_id', 'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'ticket_id',
+        'updated_at desc, exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select

@@ -2,7 +2,12 @@
 -- end of `as_of`. Title, text and the reviewer's display name stay in the raw layer.
 -- Incremental latest-state (macros/incremental.sql: with_held_versions): a run parses only
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='review_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='review_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('reviews', 'reviews') }}
