@@ -98,6 +98,69 @@ def test_reference_lines_and_values(tmp_path: Path) -> None:
     assert re.search(r'"name":\s*"NPS".*?"y":\s*\[30\.0,\s*null,\s*null\]', nps, re.S)
 
 
+def _with_service_marts(path: Path) -> Path:
+    """The hand-made marts plus the business-hours ticket columns, the backlog and the cohorts.
+
+    Tickets: January 4 created, 2 calendar breaches, 1 in business hours (50 %, 25 %); February 2 created, 1 and 0
+    (50 %, 0 %). Backlog: 5 open on 15 January only (nothing open on the 31st: January's month end is 0); on
+    28 February 3 EMAIL (2 waiting on the team, oldest 30.5 h) and 2 CHAT (both on the team, 12 h): 5, 4 on the
+    team; the latest day, 10 March, 1 CHAT: March (current) 1. Cohorts: January 4 customers, 1 and 2 back in
+    months 1 and 2 (25 %, 50 %); February 2, 1 back in month 1 (50 %); March 1."""
+    _hand_made_marts(path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("drop table marts.mart_support_tickets_daily")
+        con.execute("create table marts.mart_support_tickets_daily as select * from (values "
+                    "(date '2025-01-03', 'CHAT', 4.0, 2, 3, 2, 1), (date '2025-01-20', 'EMAIL', 8.0, 1, 1, 0, 0), "
+                    "(date '2025-02-05', 'EMAIL', 3000.0, 2, 2, 1, 0)) "
+                    "t(created_date, channel, first_response_minutes_sum, tickets_replied, tickets_created, "
+                    "sla_breaches, business_hours_sla_breaches)")
+        con.execute("create table marts.mart_ticket_backlog_daily as select * from (values "
+                    "(date '2025-01-15', 'EMAIL', 5, 5, 100.0), (date '2025-02-28', 'EMAIL', 3, 2, 30.5), "
+                    "(date '2025-02-28', 'CHAT', 2, 2, 12.0), (date '2025-03-10', 'CHAT', 1, 0, 2.0)) "
+                    "t(backlog_date, channel, open_tickets, waiting_on_us_tickets, oldest_open_ticket_age_hours)")
+        con.execute("create table marts.mart_customer_cohorts_monthly as select * from (values "
+                    "(date '2025-01-01', 0, 4, 4, 1.0, 60.0), (date '2025-01-01', 1, 4, 1, 0.25, 70.0), "
+                    "(date '2025-01-01', 2, 4, 2, 0.5, 90.0), (date '2025-02-01', 0, 2, 2, 1.0, 40.0), "
+                    "(date '2025-02-01', 1, 2, 1, 0.5, 55.0), (date '2025-03-01', 0, 1, 1, 1.0, 30.0)) "
+                    "t(cohort_month, months_since_first_order, cohort_customers, customers_active, retention_rate, "
+                    "cumulative_net_revenue_per_customer)")
+    finally:
+        con.close()
+    return path
+
+
+def test_service_section_breaches_backlog_and_cohorts(tmp_path: Path) -> None:
+    page = build_report(_with_service_marts(tmp_path / "m.duckdb"), tmp_path / "r.html", currency="EUR").path
+    page = page.read_text()
+    assert "<h2>Tickets and customers</h2>" in page
+    assert "<h3>SLA breach rate: calendar and business hours</h3>" in page
+    breaches = _chart_json(page, "sla_breach_rates")
+    assert re.search(r'"name":\s*"calendar time".*?"y":\s*\[0\.5,\s*0\.5\]', breaches, re.S)
+    assert re.search(r'"name":\s*"business hours".*?"y":\s*\[0\.25,\s*0\.0\]', breaches, re.S)
+    assert "<h3>Ticket backlog at month end</h3>" in page
+    backlog = _chart_json(page, "ticket_backlog")
+    # stacked: waiting on the team 0, 4, 0 and on the contact 0, 1, 1 -> 0, 5, 1 at the month ends
+    assert re.search(r'"name":\s*"waiting on the team".*?"y":\s*\[0,\s*4,\s*0\]', backlog, re.S)
+    assert re.search(r'"name":\s*"waiting on the contact".*?"y":\s*\[0,\s*1,\s*1\]', backlog, re.S)
+    assert '"30.5 h"' in backlog  # February's oldest open ticket
+    assert "<h3>Cohort retention</h3>" in page
+    grid = page[page.index("id='cohort_retention'"):]
+    grid = grid[:grid.index("</section>")]
+    rows = re.findall(r"<tr><td>(\w+ \d{4})</td><td class='num'>(\d+)</td>(.*?)</tr>", grid)
+    assert [(cohort, size) for cohort, size, _ in rows] == [("Jan 2025", "4"), ("Feb 2025", "2"), ("Mar 2025", "1")]
+    cells = [re.findall(r">(\d+ %)?</td>", cells) for _, _, cells in rows]
+    assert cells == [["100 %", "25 %", "50 %"], ["100 %", "50 %", ""], ["100 %", "", ""]]
+    assert "1 of 4 customers; cumulative net revenue per customer 70.00 EUR" in grid
+
+
+def test_service_section_only_with_its_marts(tmp_path: Path) -> None:
+    """The hand-made marts have a ticket mart without business-hours columns, no backlog and no cohorts."""
+    page = build_report(_hand_made_marts(tmp_path / "m.duckdb"), tmp_path / "r.html").path.read_text()
+    assert "Tickets and customers" not in page and "chart-sla_breach_rates" not in page
+    assert "chart-ticket_backlog" not in page and "cohort_retention" not in page
+
+
 def test_missing_scorecard_is_a_clear_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
@@ -136,6 +199,10 @@ def test_journey_report_command(built_warehouse: Path, tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert all(f"<h3>{kpi.title}</h3>" in page for kpi in KPIS)
     assert "January 2025 – April 2025" in page
+    # the ticket and cohort marts are there: the business-hours breach chart and the cohort grid (January's
+    # 2 customers, February's 1; contact 2 back in March, month 2 of January: 50 %)
+    assert "<h3>SLA breach rate: calendar and business hours</h3>" in page and "<h3>Cohort retention</h3>" in page
+    assert re.search(r"<tr><td>Jan 2025</td><td class='num'>2</td>.*?>50 %</td>", page)
     # the scenario's March NPS, (1 - 2) / 4 = -25, is the value drawn for March
     assert re.search(r'"name":\s*"NPS".*?"y":\s*\[null,\s*33\.3333\d*,\s*-25\.0,\s*null\]', _chart_json(page, "nps"),
                      re.S)

@@ -30,6 +30,11 @@ from plotly.offline import get_plotlyjs
 SCORECARD = "marts.mart_cx_scorecard_monthly"
 TICKETS = "marts.mart_support_tickets_daily"
 DRIVERS = "marts.mart_sentiment_drivers_monthly"
+BACKLOG = "marts.mart_ticket_backlog_daily"
+COHORTS = "marts.mart_customer_cohorts_monthly"
+# the cohort grid: the latest cohorts and months since the first order shown
+COHORT_GRID_COHORTS = 12
+COHORT_GRID_MONTHS = 12
 # first-response targets drawn on the first-response chart (minutes): the project's SLA
 # targets for the two channels most shops answer on, chat and email
 FIRST_RESPONSE_TARGETS = {"CHAT": 5.0, "EMAIL": 1440.0}
@@ -120,10 +125,11 @@ def build_report(marts_db_path: Path, out_path: Path, *, currency: str | None = 
         series = {name: [row[i] for row in rows] for i, name in enumerate(names)}
         channels = _first_response_by_channel(con) if TICKETS in tables else {}
         drivers = _sentiment_drivers(con) if DRIVERS in tables else []
+        service = _service_section(con, tables, currency)
     finally:
         con.close()
     months: list[date] = series.get("month_start", [])
-    page = _page(series, channels, source=marts_db_path, currency=currency, drivers=drivers)
+    page = _page(series, channels, source=marts_db_path, currency=currency, drivers=drivers, service=service)
     _write_atomically(Path(out_path), page)
     return ReportSummary(path=Path(out_path), source=marts_db_path, months=len(months),
                          latest_month=months[-1] if months else None)
@@ -182,6 +188,157 @@ def _drivers_table(drivers: list[tuple[str, int, int, int, int, int]]) -> str:
             "<table class='latest'><thead><tr><th>interaction between the opinions</th><th>pairs with it</th>"
             "<th>down-shift rate with</th><th>without</th><th>lift</th><th>difference, 95 % interval</th></tr></thead>"
             f"<tbody>{body}</tbody></table>")
+
+
+def _service_section(con: duckdb.DuckDBPyConnection, tables: set[str], currency: str | None) -> str:
+    """Tickets and customers beyond the scorecard (docs/service-marts.md), each part only when its mart exists and
+    has rows: the SLA breach rate in calendar and in business hours, the backlog at month end, the cohort grid."""
+    cards = []
+    if TICKETS in tables and {"sla_breaches", "business_hours_sla_breaches"} <= _columns(con, TICKETS):
+        breaches = _sla_breach_rates(con)
+        if breaches[0]:
+            cards.append(_card("sla_breach_rates", "SLA breach rate: calendar and business hours",
+                               "Tickets whose first reply came (or is still due) after their first-response target / "
+                               "tickets created, by created month: on the calendar, and counting only the opening "
+                               "hours of the ticket's support schedule.", _breach_figure(*breaches),
+                               "sla_breach_rate, business_hours_sla_breach_rate"))
+    if BACKLOG in tables:
+        backlog = _backlog_at_month_end(con)
+        if backlog[0]:
+            cards.append(_card("ticket_backlog", "Ticket backlog at month end",
+                               "Tickets open at the end of each month's last day (the latest day for the current "
+                               "month), waiting on the team or on the contact; hover for the oldest one's age.",
+                               _backlog_figure(*backlog), "open_tickets"))
+    grid = _cohort_grid(con, currency) if COHORTS in tables else ""
+    if not cards and not grid:
+        return ""
+    return (f"<h2>Tickets and customers</h2><div class='grid'>{''.join(cards)}</div>{grid}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+
+
+def _sla_breach_rates(con: duckdb.DuckDBPyConnection) -> tuple[list[date], list[float | None], list[float | None]]:
+    """Monthly SLA breach rates, calendar and business hours, from the ticket mart's additive counts."""
+    rows = con.execute(f"""
+        select cast(date_trunc('month', created_date) as date) as month_start,
+               sum(sla_breaches) / nullif(sum(tickets_created), 0),
+               sum(business_hours_sla_breaches) / nullif(sum(tickets_created), 0)
+        from {TICKETS} group by 1 order by 1""").fetchall()
+    return [r[0] for r in rows], [_number(r[1]) for r in rows], [_number(r[2]) for r in rows]
+
+
+def _backlog_at_month_end(con: duckdb.DuckDBPyConnection) -> tuple[list[date], list[int], list[int],
+                                                                     list[float | None]]:
+    """Per month from the first to the latest backlog day: tickets open at the end of its last day (the latest day
+    of the mart for the current month), of which waiting on the team, and the oldest one's age in hours. A month
+    end with no row had nothing open: 0. (A backlog is a level: never summed over days.)"""
+    rows = con.execute(f"""
+        with bounds as (
+            select cast(date_trunc('month', min(backlog_date)) as date) as first_month,
+                   max(backlog_date) as last_day
+            from {BACKLOG}
+        ),
+        month_ends as (
+            select cast(m.month_start as date) as month_start,
+                   least(cast(m.month_start + interval 1 month - interval 1 day as date), bounds.last_day) as day_end
+            from bounds, unnest(generate_series(bounds.first_month, bounds.last_day, interval 1 month))
+                as m(month_start)
+        )
+        select month_ends.month_start, coalesce(sum(b.open_tickets), 0), coalesce(sum(b.waiting_on_us_tickets), 0),
+               max(b.oldest_open_ticket_age_hours)
+        from month_ends left join {BACKLOG} as b on b.backlog_date = month_ends.day_end
+        group by 1 order by 1""").fetchall()
+    return ([r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows],
+            [_number(r[3]) for r in rows])
+
+
+def _cohort_grid(con: duckdb.DuckDBPyConnection, currency: str | None) -> str:
+    """The retention grid of the latest cohorts: share of each cohort's customers with an order in each month since
+    their first, shaded by the share; the cell's tooltip has the counts and the cumulative net revenue per customer."""
+    rows = con.execute(f"""
+        select cohort_month, months_since_first_order, cohort_customers, customers_active, retention_rate,
+               cumulative_net_revenue_per_customer
+        from {COHORTS}
+        where cohort_month > (select max(cohort_month) from {COHORTS}) - interval {COHORT_GRID_COHORTS} month
+          and months_since_first_order <= {COHORT_GRID_MONTHS}
+        order by cohort_month, months_since_first_order""").fetchall()
+    if not rows:
+        return ""
+    cohorts: dict[date, dict[int, tuple]] = {}
+    for cohort, since, size, active, rate, revenue in rows:
+        cohorts.setdefault(cohort, {})[since] = (size, active, rate, revenue)
+    width = max(since for cells in cohorts.values() for since in cells) + 1
+    head = "".join(f"<th>{k}</th>" for k in range(width))
+    body = []
+    for cohort, cells in cohorts.items():
+        size = next(iter(cells.values()))[0]
+        tds = []
+        for k in range(width):
+            if k not in cells:
+                tds.append("<td></td>")
+                continue
+            _, active, rate, revenue = cells[k]
+            share = _number(rate) or 0.0
+            money = f"{_number(revenue) or 0.0:,.2f} {currency or ''}".strip()
+            tip = f"{active} of {size} customers; cumulative net revenue per customer {money}"
+            ink = "#fff" if share >= 0.5 else "#1f2933"
+            tds.append(f"<td class='num' style='background: rgba(31,95,168,{share:.3f}); color: {ink}' "
+                       f"title='{html.escape(tip)}'>{100 * share:.0f} %</td>")
+        body.append(f"<tr><td>{cohort:%b %Y}</td><td class='num'>{size}</td>{''.join(tds)}</tr>")
+    return ("<section class='card cohorts' id='cohort_retention'><h3>Cohort retention</h3>"
+            "<p class='definition'>Customers grouped by the month of their first order (rows, the latest "
+            f"{COHORT_GRID_COHORTS}): the share with an order in each month since (columns, month 0 = the first "
+            "order's month, so 100 %). Hover a cell for the counts and the cumulative net revenue per customer. "
+            f"<code>retention_rate</code></p><table class='latest grid-table'><thead><tr><th>cohort</th>"
+            f"<th>customers</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+
+
+def _breach_figure(months: list[date], calendar: list[float | None], business: list[float | None]) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=months, y=calendar, mode="lines+markers", name="calendar time",
+                             line={"color": _ACCENT, "width": 2.5}, marker={"size": 7}))
+    fig.add_trace(go.Scatter(x=months, y=business, mode="lines+markers", name="business hours",
+                             line={"color": _CHANNEL_COLOURS["CHAT"], "width": 2.5}, marker={"size": 7}))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return _finish(fig, legend=True)
+
+
+def _backlog_figure(months: list[date], open_tickets: list[int], waiting_on_us: list[int],
+                    oldest: list[float | None]) -> go.Figure:
+    fig = go.Figure()
+    on_contact = [total - us for total, us in zip(open_tickets, waiting_on_us, strict=True)]
+    age = ["–" if hours is None else f"{hours:,.1f} h" for hours in oldest]
+    fig.add_trace(go.Bar(x=months, y=waiting_on_us, name="waiting on the team", marker={"color": _ACCENT},
+                         customdata=age, hovertemplate="%{y} (oldest open ticket: %{customdata})"))
+    fig.add_trace(go.Bar(x=months, y=on_contact, name="waiting on the contact", marker={"color": "#9fb8d8"}))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(rangemode="tozero")
+    return _finish(fig, legend=True)
+
+
+def _finish(fig: go.Figure, legend: bool) -> go.Figure:
+    """The layout and month axis every chart of the page shares."""
+    fig.update_layout(
+        height=330, margin={"l": 60, "r": 20, "t": 20, "b": 40}, template="plotly_white",
+        legend={"orientation": "h", "y": -0.18, "x": 0}, hovermode="x unified", showlegend=legend,
+    )
+    shown = _x_range(fig)
+    if shown is not None:
+        span = (shown[1] - shown[0]).days // 30
+        fig.update_xaxes(range=shown, dtick="M1" if span <= 8 else "M2" if span <= 16 else "M3")
+    fig.update_xaxes(tickformat="%b<br>%Y", tickangle=0)
+    return fig
+
+
+def _card(key: str, title: str, definition: str, fig: go.Figure, column: str) -> str:
+    chart = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
+                        config={"displaylogo": False, "responsive": True})
+    return (f"<section class='card' id='{key}'><h3>{html.escape(title)}</h3>"
+            f"<p class='definition'>{html.escape(definition)} <code>{column}</code></p>{chart}</section>")
 
 
 def _number(value: object) -> float | None:
@@ -302,7 +459,7 @@ def _latest_table(series: dict[str, list], currency: str | None) -> str:
 
 
 def _page(series: dict[str, list], channels: dict, *, source: Path, currency: str | None,
-          drivers: list[tuple[str, int, int, int, int, int]] | None = None) -> str:
+          drivers: list[tuple[str, int, int, int, int, int]] | None = None, service: str = "") -> str:
     months = series.get("month_start", [])
     span = f"{months[0]:%B %Y} – {months[-1]:%B %Y}" if months else "no months yet"
     cards = []
@@ -341,6 +498,8 @@ main {{ padding: 20px 32px; }}
 .definition {{ margin: 2px 0 0 0; color: #616e7c; font-size: 12px; }}
 .definition code {{ color: #9aa5b1; }}
 .empty {{ background: #fff; padding: 16px; }}
+.cohorts {{ margin-top: 16px; padding-bottom: 12px; }}
+.grid-table td, .grid-table th {{ padding: 4px 8px; }}
 footer {{ padding: 0 32px 24px 32px; color: #616e7c; font-size: 12px; }}
 </style>
 </head>
@@ -355,10 +514,12 @@ footer {{ padding: 0 32px 24px 32px; color: #616e7c; font-size: 12px; }}
 <div class="grid">
 {''.join(cards)}
 </div>
+{service}
 {_drivers_table(drivers or [])}
 </main>
-<footer>Every value is read from <code>{SCORECARD}</code> (first-response lines per channel from
-<code>{TICKETS}</code>); rates are recomputed each month from the marts' counts. Dashed lines are
+<footer>Every value is read from <code>{SCORECARD}</code> (first-response lines per channel and SLA breaches from
+<code>{TICKETS}</code>, the backlog from <code>{BACKLOG}</code>, the cohorts from <code>{COHORTS}</code>); rates are
+recomputed each month from the marts' counts. Dashed lines are
 reference points, not this shop's targets unless stated: NPS 0 and +50, the chat (5 min) and email
 (24 h) first-response targets, and Baymard Institute's ~70 % average cart abandonment.
 The current month is partial until it ends.</footer>
