@@ -9,6 +9,7 @@ surprise three assets into a nightly run. The environment's overrides (``JOURNEY
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,35 @@ def _check_timezone(value: str) -> str:
 class PathsConfig(_Strict):
     landing: Path = Path("data/landing")
     warehouse: Path = Path("warehouse/journey.duckdb")
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
+
+
+class WarehouseConfig(_Strict):
+    """DuckDB's resources for every connection the pipeline opens on the warehouse: the loader,
+    dbt (profiles.yml reads them from the environment lib/environment.py exports), the Python
+    marts and the publish. Past ``memory_limit`` DuckDB spills to ``temp_directory``."""
+
+    memory_limit: str = "3GB"
+    threads: int | None = Field(default=None, ge=1)  # None: DuckDB's default, one per core
+    temp_directory: Path | None = None  # None: DuckDB's default, <warehouse file>.tmp beside it
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.fullmatch(value.strip()):
+            raise ValueError(f"{value!r}: a size such as '3GB', '512MB' or '2.5GiB'")
+        return value.strip()
+
+    def duckdb_config(self, warehouse: Path) -> dict[str, str]:
+        """The settings as ``duckdb.connect(config=...)`` takes them, every one explicit."""
+        temp = self.temp_directory or Path(f"{warehouse}.tmp")
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": str(self.threads or os.cpu_count() or 1),
+            "temp_directory": str(temp.absolute()),
+        }
 
 
 class PartitionsConfig(_Strict):
@@ -298,6 +328,7 @@ class ServingConfig(_Strict):
 
 class JourneyConfig(_Strict):
     paths: PathsConfig = PathsConfig()
+    warehouse: WarehouseConfig = WarehouseConfig()
     partitions: PartitionsConfig = PartitionsConfig()
     reporting: ReportingConfig = ReportingConfig()
     schedule: ScheduleConfig = ScheduleConfig()

@@ -21,7 +21,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.config import DEFAULT_CONFIG_PATH, JourneyConfig, PathsConfig, RetriesConfig, load_config
+from dagster_project.lib.config import (
+    DEFAULT_CONFIG_PATH,
+    JourneyConfig,
+    PathsConfig,
+    RetriesConfig,
+    WarehouseConfig,
+    load_config,
+)
 
 ENVIRONMENTS = ("local", "ci", "prod")
 
@@ -131,12 +138,25 @@ class WarehouseResource(dg.ConfigurableResource):
     max_retries: int = RetriesConfig().max_retries
     retry_delay_seconds: float = RetriesConfig().delay_seconds
     retry_backoff: str = RetriesConfig().backoff
+    # warehouse.* of orchestration.yaml: applied to every connection (the loader, the Python
+    # marts, the publish open theirs here; dbt reads them from the environment, see below)
+    memory_limit: str = WarehouseConfig().memory_limit
+    threads: int | None = None
+    temp_directory: str | None = None
+
+    def duckdb_config(self) -> dict[str, str]:
+        warehouse = WarehouseConfig(
+            memory_limit=self.memory_limit,
+            threads=self.threads,
+            temp_directory=Path(self.temp_directory) if self.temp_directory else None,
+        )
+        return warehouse.duckdb_config(Path(self.path))
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(self.path, read_only=read_only)
+            con = duckdb.connect(self.path, read_only=read_only, config=self.duckdb_config())
         except (duckdb.Error, OSError) as exc:
             if is_transient(exc):
                 retries = RetriesConfig(
@@ -192,16 +212,36 @@ class JourneySettingsResource(dg.ConfigurableResource):
         return journey_config(Path(self.config_path), Path(self.landing), Path(self.warehouse))
 
 
+# dbt opens the warehouse in its own process: profiles.yml's `settings:` read these.
+DUCKDB_ENV = {
+    "memory_limit": "JOURNEY_DUCKDB_MEMORY_LIMIT",
+    "threads": "JOURNEY_DUCKDB_THREADS",
+    "temp_directory": "JOURNEY_DUCKDB_TEMP_DIRECTORY",
+}
+
+
+def export_duckdb_settings(config: JourneyConfig) -> None:
+    """Put ``warehouse.*`` in this process's environment, which every dbt process it starts
+    inherits, so dbt's connections have the same memory limit, threads and spill folder."""
+    settings = config.warehouse.duckdb_config(config.warehouse_path)
+    os.environ.update({DUCKDB_ENV[key]: value for key, value in settings.items()})
+
+
 def resources_for(config: JourneyConfig, config_path: Path) -> dict[str, dg.ConfigurableResource]:
     """The resources of every asset for one configuration (:func:`journey_config`): the paths
-    travel to the assets here, and to dbt through the warehouse resource (transform/assets.py)."""
+    travel to the assets here, and to dbt through the warehouse resource (transform/assets.py);
+    the DuckDB settings through the environment (:func:`export_duckdb_settings`)."""
     retries = config.retries
+    export_duckdb_settings(config)
     return {
         "warehouse": WarehouseResource(
             path=str(config.warehouse_path),
             max_retries=retries.max_retries,
             retry_delay_seconds=retries.delay_seconds,
             retry_backoff=retries.backoff,
+            memory_limit=config.warehouse.memory_limit,
+            threads=config.warehouse.threads,
+            temp_directory=str(config.warehouse.temp_directory) if config.warehouse.temp_directory else None,
         ),
         "landing": LandingResource(root=str(config.landing_path)),
         "settings": JourneySettingsResource(
