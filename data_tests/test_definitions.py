@@ -45,6 +45,11 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist() -> None:
     check_keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("marts/fct_customer_journey", "unique_fct_customer_journey_journey_event_id") in check_keys
     assert ("marts/dim_customers", "unique_dim_customers_customer_id") in check_keys
+    # the LTV holdout check (a Python asset after dbt): warns, never blocks
+    ltv_check = dg.AssetCheckKey(dg.AssetKey(["marts", "mart_ltv_model_checks"]), "ltv_holdout_error")
+    assert ("marts/mart_ltv_model_checks", "ltv_holdout_error") in check_keys
+    assert not graph.get_check_spec(ltv_check).blocking
+    assert dg.AssetKey(["intermediate", "int_orders_converted"]) in graph.get(ltv_check.asset_key).parent_keys
     assert defs.resolve_job_def("extract_landing") is not None
     assert defs.resolve_job_def("build_warehouse") is not None
 
