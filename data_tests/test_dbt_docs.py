@@ -36,11 +36,14 @@ def built_models(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any
     con = duckdb.connect(str(warehouse))
     ensure_schemas(con, ENTITIES)
     con.close()
+    command = ["build", "--empty", "--resource-type", "model", "--resource-type", "seed", "--profiles-dir", "."]
+    paths = ["--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
     built = subprocess.run(
-        [DBT, "build", "--empty", "--resource-type", "model", "--resource-type", "seed",
-         "--profiles-dir", ".", "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
-         "--vars", json.dumps({"as_of": "2025-03-31"})],
-        cwd=ROOT / "dbt_project", capture_output=True, text=True, timeout=900,
+        [DBT, *command, *paths, "--vars", json.dumps({"as_of": "2025-03-31"})],
+        cwd=ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        timeout=900,
         env=os.environ | {"JOURNEY_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"},
     )
     assert built.returncode == 0, built.stdout[-4000:]

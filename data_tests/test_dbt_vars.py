@@ -28,8 +28,9 @@ def test_dbt_project_var_defaults_equal_the_config_defaults() -> None:
     defaults = _dbt_defaults()
     shared = sorted(set(handed) & set(defaults))
     assert len(shared) >= 15, shared  # every metric parameter (19 keys when this test was written)
-    drift = {key: {"dbt_project.yml": defaults[key], "config": handed[key]}
-             for key in shared if defaults[key] != handed[key]}
+    drift = {
+        key: {"dbt_project.yml": defaults[key], "config": handed[key]} for key in shared if defaults[key] != handed[key]
+    }
     assert not drift, f"dbt_project.yml vars differ from JourneyConfig().dbt_vars(): {drift}"
 
 
