@@ -82,8 +82,10 @@ converted as (
     select
         schedule_name,
         local_date,
-        {{ local_to_utc(dbt.dateadd('minute', 'opens_minute', 'cast(local_date as timestamp)'), 'timezone_name') }} as opens_at,
-        {{ local_to_utc(dbt.dateadd('minute', 'closes_minute', 'cast(local_date as timestamp)'), 'timezone_name') }} as closes_at
+        {{ local_to_utc(dbt.dateadd('minute', 'opens_minute', 'cast(local_date as timestamp)'), 'timezone_name') }}
+            as opens_at,
+        {{ local_to_utc(dbt.dateadd('minute', 'closes_minute', 'cast(local_date as timestamp)'), 'timezone_name') }}
+            as closes_at
     from open_days
 )
 

@@ -56,14 +56,15 @@ recovering_orders as (
         from {{ ref('int_carts_summarised') }} as carts
         inner join counted_orders
             on carts.customer_id = counted_orders.customer_id
-            and carts.recovered_at = counted_orders.ordered_at
+                and carts.recovered_at = counted_orders.ordered_at
         where carts.is_recovered
     ) as ranked
     where order_rank = 1
 ),
 
 conversions as (
-    select 'recovered_cart' as conversion_type, cart_id as conversion_id, customer_id, converted_at,
+    select
+        'recovered_cart' as conversion_type, cart_id as conversion_id, customer_id, converted_at,
         conversion_revenue
     from recovering_orders
     union all
@@ -109,8 +110,8 @@ matched as (
     from {{ conversions }} as conversions
     inner join touches
         on conversions.customer_id = touches.customer_id
-        and touches.touched_at < conversions.converted_at
-        and touches.touched_at >= {{ dbt.dateadd('day', -lookback_days, 'conversions.converted_at') }}
+            and conversions.converted_at > touches.touched_at
+            and touches.touched_at >= {{ dbt.dateadd('day', -lookback_days, 'conversions.converted_at') }}
 ),
 
 positioned as (
@@ -136,11 +137,12 @@ weighted as (
         conversion_type, conversion_id, customer_id, converted_at, conversion_revenue,
         null, 'none', null, 0, 0, 1.0, 1.0, 1.0
     from {{ conversions }} as conversions
-    where not exists (
-        select 1 from matched
-        where matched.conversion_type = conversions.conversion_type
-            and matched.conversion_id = conversions.conversion_id
-    )
+    where
+        not exists (
+            select 1 from matched
+            where matched.conversion_type = conversions.conversion_type
+                and matched.conversion_id = conversions.conversion_id
+        )
 )
 
 select

@@ -48,12 +48,18 @@ select
     count(step_3_at) as orders_placed,
     count(*) - count(step_2_at) as dropped_before_checkout,
     count(step_2_at) - count(step_3_at) as dropped_after_checkout,
-    cast(sum(case when step_3_at is null and deadline_at > {{ as_of_end() }} then 1 else 0 end) as {{ dbt.type_bigint() }}) as attempts_open,
+    cast(
+        sum(
+            case when step_3_at is null and deadline_at > {{ as_of_end() }} then 1 else 0 end
+        ) as {{ dbt.type_bigint() }}
+    ) as attempts_open,
     {{ safe_divide('count(step_2_at)', 'count(*)') }} as checkout_rate,
     {{ safe_divide('count(step_3_at)', 'count(step_2_at)') }} as checkout_to_order_rate,
     {{ safe_divide('count(step_3_at)', 'count(*)') }} as conversion_rate,
-    cast(sum({{ dbt.datediff('entered_at', 'step_2_at', 'second') }}) as {{ dbt.type_bigint() }}) as seconds_to_checkout_sum,
-    cast(sum({{ dbt.datediff('entered_at', 'step_3_at', 'second') }}) as {{ dbt.type_bigint() }}) as seconds_to_order_sum,
+    cast(sum({{ dbt.datediff('entered_at', 'step_2_at', 'second') }}) as {{ dbt.type_bigint() }})
+        as seconds_to_checkout_sum,
+    cast(sum({{ dbt.datediff('entered_at', 'step_3_at', 'second') }}) as {{ dbt.type_bigint() }})
+        as seconds_to_order_sum,
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_2_at', 'second') ~ ')', 'count(step_2_at) * 60') }}
         as avg_minutes_to_checkout,
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_3_at', 'second') ~ ')', 'count(step_3_at) * 60') }}

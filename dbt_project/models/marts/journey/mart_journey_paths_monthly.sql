@@ -30,7 +30,8 @@
 {%- set lookback = var('journey_path_lookback_days') | int %}
 
 with journey as (
-    select customer_id, journey_event_id, occurred_at, event_date, touchpoint, sentiment, source_record_id,
+    select
+        customer_id, journey_event_id, occurred_at, event_date, touchpoint, sentiment, source_record_id,
         customer_touchpoint_number
     from {{ ref('fct_customer_journey') }}
     where customer_id is not null
@@ -43,11 +44,10 @@ lagged as (
     select
         journey.*,
         touchpoint as step_0_kind,
-        occurred_at as step_0_at,
-        {%- for k in range(1, steps + 1) %}
+        occurred_at as step_0_at
+        {%- for k in range(1, steps + 1) %},
         lag(touchpoint, {{ k }}) over customer_journey as step_{{ k }}_kind,
-        lag(occurred_at, {{ k }}) over customer_journey as step_{{ k }}_at{{ ',' if not loop.last }}
-        {%- endfor %}
+        lag(occurred_at, {{ k }}) over customer_journey as step_{{ k }}_at{% endfor %}
     from journey
     window customer_journey as (partition by customer_id order by customer_touchpoint_number)
 ),
@@ -76,7 +76,7 @@ last_touch_before_churn as (
     from churns
     inner join journey
         on churns.customer_id = journey.customer_id
-        and journey.event_date < churns.churn_date
+            and churns.churn_date > journey.event_date
     where churns.churn_date <= {{ as_of_date() }}
     group by churns.customer_id, churns.churn_date
 ),
@@ -112,11 +112,14 @@ outcomes as (
         {{ path_text(through, churn_cutoff) }},
         {{ path_steps(through, churn_cutoff) }}
     from (
-        select lagged.*, churn_date as outcome_date, churn_date
+        select
+            lagged.*,
+            last_touch_before_churn.churn_date as outcome_date,
+            last_touch_before_churn.churn_date
         from last_touch_before_churn
         inner join lagged
             on last_touch_before_churn.customer_id = lagged.customer_id
-            and last_touch_before_churn.touchpoint_number = lagged.customer_touchpoint_number
+                and last_touch_before_churn.touchpoint_number = lagged.customer_touchpoint_number
     ) as at_churn
 
     union all
@@ -138,14 +141,14 @@ counted as (
     {%- if is_incremental() %}
     where outcome_date >= {{ recent_rows_start('month_start', 'month') }}
     {%- endif %}
-    group by 1, 2, 3, 4
+    group by month_start, outcome, path, path_steps
 ),
 
 ranked as (
     select
         counted.*,
         sum(outcomes) over (partition by month_start, outcome) as outcomes_in_month,
-        row_number() over (partition by month_start, outcome order by outcomes desc, path) as path_rank
+        row_number() over (partition by month_start, outcome order by outcomes desc, path asc) as path_rank
     from counted
 )
 

@@ -30,8 +30,10 @@ counted as (
         '{{ kind }}' as interaction_kind,
         cast(sum(case when {{ kind }} > 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as pairs_with,
         cast(sum(case when {{ kind }} > 0 then 0 else 1 end) as {{ dbt.type_bigint() }}) as pairs_without,
-        cast(sum(case when {{ kind }} > 0 then can_go_down else 0 end) as {{ dbt.type_bigint() }}) as down_eligible_with,
-        cast(sum(case when {{ kind }} > 0 then 0 else can_go_down end) as {{ dbt.type_bigint() }}) as down_eligible_without,
+        cast(sum(case when {{ kind }} > 0 then can_go_down else 0 end) as {{ dbt.type_bigint() }})
+            as down_eligible_with,
+        cast(sum(case when {{ kind }} > 0 then 0 else can_go_down end) as {{ dbt.type_bigint() }})
+            as down_eligible_without,
         cast(sum(case when {{ kind }} > 0 then is_down else 0 end) as {{ dbt.type_bigint() }}) as down_shifts_with,
         cast(sum(case when {{ kind }} > 0 then 0 else is_down end) as {{ dbt.type_bigint() }}) as down_shifts_without,
         cast(sum(case when {{ kind }} > 0 then can_go_up else 0 end) as {{ dbt.type_bigint() }}) as up_eligible_with,
@@ -50,8 +52,8 @@ select
     month_start,
     interaction_kind,
     pairs_with,
-    pairs_without,
-    {%- for way in ['down', 'up'] %}
+    pairs_without
+    {%- for way in ['down', 'up'] %},
     {{ way }}_eligible_with,
     {{ way }}_eligible_without,
     {{ way }}_shifts_with,
@@ -61,10 +63,11 @@ select
     {{ safe_divide(safe_divide(way ~ '_shifts_with', way ~ '_eligible_with'),
         safe_divide(way ~ '_shifts_without', way ~ '_eligible_without')) }} as {{ way }}_lift,
     {{ safe_divide(way ~ '_shifts_with', way ~ '_eligible_with') }}
-        - {{ safe_divide(way ~ '_shifts_without', way ~ '_eligible_without') }} as {{ way }}_rate_diff,
-    {{ wald_diff_bound(way ~ '_shifts_with', way ~ '_eligible_with', way ~ '_shifts_without', way ~ '_eligible_without', 'low') }}
-        as {{ way }}_rate_diff_ci_low,
-    {{ wald_diff_bound(way ~ '_shifts_with', way ~ '_eligible_with', way ~ '_shifts_without', way ~ '_eligible_without', 'high') }}
-        as {{ way }}_rate_diff_ci_high{{ ',' if not loop.last }}
-    {%- endfor %}
+    - {{ safe_divide(way ~ '_shifts_without', way ~ '_eligible_without') }} as {{ way }}_rate_diff,
+    {{ wald_diff_bound(
+        way ~ '_shifts_with', way ~ '_eligible_with', way ~ '_shifts_without', way ~ '_eligible_without', 'low'
+    ) }} as {{ way }}_rate_diff_ci_low,
+    {{ wald_diff_bound(
+        way ~ '_shifts_with', way ~ '_eligible_with', way ~ '_shifts_without', way ~ '_eligible_without', 'high'
+    ) }} as {{ way }}_rate_diff_ci_high{% endfor %}
 from counted

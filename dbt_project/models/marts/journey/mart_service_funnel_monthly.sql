@@ -65,9 +65,12 @@ select
     {{ safe_divide('count(step_3_at)', 'count(step_2_at)') }} as reply_to_close_rate,
     {{ safe_divide('count(step_4_at)', 'count(step_3_at)') }} as close_to_opinion_rate,
     {{ safe_divide('count(step_4_at)', 'count(*)') }} as conversion_rate,
-    cast(sum({{ dbt.datediff('entered_at', 'step_2_at', 'second') }}) as {{ dbt.type_bigint() }}) as seconds_to_reply_sum,
-    cast(sum({{ dbt.datediff('entered_at', 'step_3_at', 'second') }}) as {{ dbt.type_bigint() }}) as seconds_to_close_sum,
-    cast(sum({{ dbt.datediff('entered_at', 'step_4_at', 'second') }}) as {{ dbt.type_bigint() }}) as seconds_to_opinion_sum,
+    cast(sum({{ dbt.datediff('entered_at', 'step_2_at', 'second') }}) as {{ dbt.type_bigint() }})
+        as seconds_to_reply_sum,
+    cast(sum({{ dbt.datediff('entered_at', 'step_3_at', 'second') }}) as {{ dbt.type_bigint() }})
+        as seconds_to_close_sum,
+    cast(sum({{ dbt.datediff('entered_at', 'step_4_at', 'second') }}) as {{ dbt.type_bigint() }})
+        as seconds_to_opinion_sum,
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_2_at', 'second') ~ ')', 'count(step_2_at) * 3600') }}
         as avg_hours_to_reply,
     {{ safe_divide('sum(' ~ dbt.datediff('entered_at', 'step_3_at', 'second') ~ ')', 'count(step_3_at) * 3600') }}

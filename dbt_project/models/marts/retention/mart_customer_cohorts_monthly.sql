@@ -50,7 +50,8 @@ grid as (
         cohorts.cohort_month,
         cohorts.cohort_customers,
         months.activity_month,
-        {{ dbt.datediff('cohorts.cohort_month', 'months.activity_month', 'month') }} as months_since_first_order
+        -- the datediff renders longer than a line on DuckDB
+        {{ dbt.datediff('cohorts.cohort_month', 'months.activity_month', 'month') }} as months_since_first_order  -- noqa: LT05
     from cohorts
     inner join months on cohorts.cohort_month <= months.activity_month
 ),

@@ -75,7 +75,8 @@ measured as (
         round(
             {{ safe_divide('first_response_business_minutes_sum', 'tickets_replied') }}, 4
         ) as avg_first_response_business_minutes,
-        round({{ safe_divide('resolution_business_hours_sum', 'tickets_resolved') }}, 4) as avg_resolution_business_hours
+        round({{ safe_divide('resolution_business_hours_sum', 'tickets_resolved') }}, 4)
+            as avg_resolution_business_hours
     from counted
 )
 

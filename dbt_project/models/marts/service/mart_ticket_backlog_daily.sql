@@ -69,7 +69,8 @@ open_at_day_end as (
         open_statuses.channel,
         open_statuses.priority,
         open_statuses.pipeline_stage,
-        {{ seconds_between('open_statuses.created_at', 'day_ends.day_end_at') }} / 3600.0 as age_hours
+        -- the datediff renders longer than a line on DuckDB
+        {{ seconds_between('open_statuses.created_at', 'day_ends.day_end_at') }} / 3600.0 as age_hours  -- noqa: LT05
     from open_statuses
     inner join day_ends
         on

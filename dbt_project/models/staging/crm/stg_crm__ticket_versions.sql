@@ -6,7 +6,12 @@
 -- Incremental: a run parses only its window of dt= days (plus the late-data lookback),
 -- adds the versions held for the tickets it touches, and replaces those tickets' versions
 -- (is_latest_version recomputed over all of them).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='ticket_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'tickets') }}
@@ -45,7 +50,10 @@ candidates as (
 ),
 
 versions as (
-    {{ latest_per_key('candidates', 'ticket_id, updated_at', 'exported_dt desc, source_file_path desc, source_line_number desc') }}
+    {{ latest_per_key(
+        'candidates', 'ticket_id, updated_at',
+        'exported_dt desc, source_file_path desc, source_line_number desc',
+    ) }}
 )
 
 select
