@@ -60,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     root = args.out or Path(tempfile.mkdtemp(prefix="journey-bench-")) / "landing"
-    options = GeneratorOptions(out=root, customers=args.customers, days=args.days, seed=args.seed, gzip=args.gzip,
-                               progress=not args.no_progress)
+    options = GeneratorOptions(
+        out=root,
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        gzip=args.gzip,
+        progress=not args.no_progress,
+    )
     validate_options(options)
     started = time.perf_counter()
     try:
@@ -69,21 +75,30 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - started
         own, children = _peak_rss_mb()
         customer_days = args.customers * args.days
-        print(f"journey generate --customers {args.customers:,} --days {args.days}"
-              f"{' --gzip' if args.gzip else ''} -> {root}")
+        print(
+            f"journey generate --customers {args.customers:,} --days {args.days}"
+            f"{' --gzip' if args.gzip else ''} -> {root}"
+        )
         print(f"  wall time      {wall:,.1f} s")
         print(f"  CPU time       {_cpu_seconds():,.1f} s (parent and workers)")
-        print(f"  peak RSS       parent {own:,.0f} MB, largest worker {children:,.0f} MB "
-              f"(sum bound {own + children * 2:,.0f} MB with 2 workers)")
-        print(f"  lines          {summary.lines:,} ({summary.lines / customer_days:.3f} per customer-day, "
-              f"{summary.lines / wall:,.0f} per second)")
+        print(
+            f"  peak RSS       parent {own:,.0f} MB, largest worker {children:,.0f} MB "
+            f"(sum bound {own + children * 2:,.0f} MB with 2 workers)"
+        )
+        print(
+            f"  lines          {summary.lines:,} ({summary.lines / customer_days:.3f} per customer-day, "
+            f"{summary.lines / wall:,.0f} per second)"
+        )
         print(f"  bytes          {_size(summary.bytes_written)} in {summary.files:,} files")
-        print(f"  malformed      {summary.malformed_lines:,}; re-sent {sum(summary.duplicates.values()):,}; "
-              f"late cart events {summary.late_events:,}")
+        print(
+            f"  malformed      {summary.malformed_lines:,}; re-sent {sum(summary.duplicates.values()):,}; "
+            f"late cart events {summary.late_events:,}"
+        )
         print("  per entity (lines, per customer-day, bytes):")
         for name, lines in summary.rows.items():
-            print(f"    {name:28s} {lines:>13,} {lines / customer_days:>9.4f} "
-                  f"{_size(summary.bytes_per_entity[name]):>12}")
+            print(
+                f"    {name:28s} {lines:>13,} {lines / customer_days:>9.4f} {_size(summary.bytes_per_entity[name]):>12}"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(root.parent if args.out is None else root, ignore_errors=True)

@@ -228,9 +228,19 @@ def main() -> None:
     next_day = (date.fromisoformat(last_full) + timedelta(days=1)).isoformat()
 
     if not landing.exists():
-        seconds, out, _ = _journey("generate", "--out", str(landing), "--customers", str(args.customers),
-                                   "--days", str(args.days + 1), "--start-date", args.start_date, "--no-progress",
-                                   *(["--gzip"] if args.gzip else []))
+        seconds, out, _ = _journey(
+            "generate",
+            "--out",
+            str(landing),
+            "--customers",
+            str(args.customers),
+            "--days",
+            str(args.days + 1),
+            "--start-date",
+            args.start_date,
+            "--no-progress",
+            *(["--gzip"] if args.gzip else []),
+        )
         print(f"generate {args.customers:,} x {args.days + 1} days: {seconds:.1f} s  {out.strip().splitlines()[-1]}")
     if args.extract_only:
         print(f"extract against read_json, days to {last_full}: {extract_against_read_json(landing, last_full, work)}")
@@ -250,15 +260,18 @@ def main() -> None:
         peaks.append(peak)
         layers = dbt_layers(log)
         results.write_text(json.dumps({"full_seconds": full, "phases": _phases(report), "dbt_layers": layers}))
-        print(f"full run to {last_full}: {full:.1f} s ({_phases(report)}); peak RSS of its process tree "
-              f"{peak / 1e6:,.0f} MB")
+        print(
+            f"full run to {last_full}: {full:.1f} s ({_phases(report)}); peak RSS of its process tree "
+            f"{peak / 1e6:,.0f} MB"
+        )
         print(f"  dbt node time by layer: {_layers_text(layers)}")
         print(f"  extract against read_json: {extract_against_read_json(landing, last_full, work)}")
         if args.keep:
             shutil.copyfile(warehouse, snapshot)
             os.sync()
-    one, report, peak = _journey("backfill", "--start", next_day, "--end", next_day, "--landing", str(landing),
-                                 "--warehouse", str(warehouse))
+    one, report, peak = _journey(
+        "backfill", "--start", next_day, "--end", next_day, "--landing", str(landing), "--warehouse", str(warehouse)
+    )
     peaks.append(peak)
     print(f"one new day {next_day}: {one:.1f} s ({_phases(report)}), {100 * one / full:.1f} % of the full run")
     print(f"  dbt node time by layer: {_layers_text(dbt_layers(log))}")

@@ -87,22 +87,33 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load every partition present and build everything, checks included")
     add_paths(run)
     run.add_argument("--as-of", type=_iso_date, help="last day the run covers (default: the newest dt= present)")
-    run.add_argument("--allow-future-as-of", action="store_true",
-                     help="accept an --as-of after the newest dt= present (days without data count as silence)")
-    run.add_argument("--full-refresh", action="store_true",
-                     help="rebuild the incremental dbt models from scratch (dbt --full-refresh)")
+    run.add_argument(
+        "--allow-future-as-of",
+        action="store_true",
+        help="accept an --as-of after the newest dt= present (days without data count as silence)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from scratch (dbt --full-refresh)",
+    )
 
     backfill = sub.add_parser("backfill", help="reload a range of daily partitions, then rebuild downstream")
     add_paths(backfill)
     backfill.add_argument("--start", type=_iso_date, required=True, help="first dt= day to reload")
     backfill.add_argument("--end", type=_iso_date, required=True, help="last dt= day to reload (inclusive)")
     backfill.add_argument("--as-of", type=_iso_date, help="as_of of the rebuild (default: the newest dt= loaded)")
-    backfill.add_argument("--allow-future-as-of", action="store_true",
-                          help="accept an --as-of after the newest dt= present")
+    backfill.add_argument(
+        "--allow-future-as-of", action="store_true", help="accept an --as-of after the newest dt= present"
+    )
 
     report = sub.add_parser("report", help="write the CX scorecard as a static HTML page (serving/report.html)")
-    report.add_argument("--warehouse", type=Path, help="DuckDB file (default: orchestration.yaml paths.warehouse); "
-                        "the published snapshot beside it is read when present")
+    report.add_argument(
+        "--warehouse",
+        type=Path,
+        help="DuckDB file (default: orchestration.yaml paths.warehouse); "
+        "the published snapshot beside it is read when present",
+    )
     report.add_argument("--config", type=Path, help="orchestration.yaml to use (default: the project's)")
     report.add_argument("--out", type=Path, help="HTML file to write (default: report.html beside the snapshot)")
 
@@ -170,11 +181,24 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
 
     config, config_path = _config(args)
     if args.command == "run":
-        outcome = runner.run_all(config, config_path, as_of=args.as_of, verbose=args.verbose,
-                                 full_refresh=args.full_refresh, allow_future_as_of=args.allow_future_as_of)
+        outcome = runner.run_all(
+            config,
+            config_path,
+            as_of=args.as_of,
+            verbose=args.verbose,
+            full_refresh=args.full_refresh,
+            allow_future_as_of=args.allow_future_as_of,
+        )
     else:
-        outcome = runner.backfill(config, config_path, args.start, args.end, as_of=args.as_of, verbose=args.verbose,
-                                  allow_future_as_of=args.allow_future_as_of)
+        outcome = runner.backfill(
+            config,
+            config_path,
+            args.start,
+            args.end,
+            as_of=args.as_of,
+            verbose=args.verbose,
+            allow_future_as_of=args.allow_future_as_of,
+        )
     print(outcome.report())
     return EXIT_OK if outcome.succeeded else EXIT_FAILED
 

@@ -270,14 +270,21 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         failed = {
             dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"
         }
-        build_plan = plan_build(defs.resolve_asset_graph(), failed, first_dt, last_dt,
-                                as_of=as_of.isoformat() if as_of else None, full_refresh=plan.full_refresh)
+        build_plan = plan_build(
+            defs.resolve_asset_graph(),
+            failed,
+            first_dt,
+            last_dt,
+            as_of=as_of.isoformat() if as_of else None,
+            full_refresh=plan.full_refresh,
+        )
         outcome.blocked = build_plan.blocked
         if not build_plan.assets:
             return
         parsed_target_path = parse_ahead.result()
-        run_config = build_plan.run_config(str(parsed_target_path) if parsed_target_path else None,
-                                           loggers=_loggers(verbose))
+        run_config = build_plan.run_config(
+            str(parsed_target_path) if parsed_target_path else None, loggers=_loggers(verbose)
+        )
         started = time.perf_counter()
         build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
             instance=instance,
@@ -388,9 +395,7 @@ def _check_warehouse(config: JourneyConfig) -> None:
 
 def _check_landing(landing: Path) -> None:
     if not landing.is_dir():
-        raise RunnerError(
-            f"landing zone {landing} does not exist (create one with `journey generate --out {landing}`)"
-        )
+        raise RunnerError(f"landing zone {landing} does not exist (create one with `journey generate --out {landing}`)")
 
 
 def run_all(
@@ -446,6 +451,12 @@ def backfill(
         newest = max(days[-1] if days else end.isoformat(), end.isoformat())
         check_as_of(as_of, min(days[0] if days else start.isoformat(), start.isoformat()), newest, allow_future_as_of)
     _check_warehouse(config)
-    outcome = Outcome(landing, config.warehouse_path, start.isoformat(), end.isoformat(),
-                      as_of.isoformat() if as_of else None, notes=notes)
+    outcome = Outcome(
+        landing,
+        config.warehouse_path,
+        start.isoformat(),
+        end.isoformat(),
+        as_of.isoformat() if as_of else None,
+        notes=notes,
+    )
     return _execute(_Plan(config, config_path, start.isoformat(), end.isoformat(), as_of, verbose), outcome)

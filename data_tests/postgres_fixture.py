@@ -68,8 +68,10 @@ def postgres_dsn() -> Iterator[str]:
     run = dict(check=True, capture_output=True, text=True, env=env, cwd=root, preexec_fn=_as_user(uid, gid))
     options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off"
     try:
-        subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "journey", "--auth=trust",
-                        "-E", "UTF8", "--no-sync"], **run)
+        subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "journey", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            **run,
+        )
         subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], **run)
     except subprocess.CalledProcessError as exc:
         server_log = log.read_text() if log.exists() else ""
@@ -78,6 +80,7 @@ def postgres_dsn() -> Iterator[str]:
     try:
         yield f"host=127.0.0.1 port={port} user=journey dbname=postgres"
     finally:
-        subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       **{**run, "check": False})
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], **{**run, "check": False}
+        )
         shutil.rmtree(root, ignore_errors=True)

@@ -21,10 +21,28 @@ D1, D2, D3 = "2025-03-01", "2025-03-02", "2025-03-03"
 def _landing(root: Path) -> Path:
     landing = build_scenario(root)
     b = LandingBuilder(root)
-    late = track("m-late", "Product Added", "2025-03-01T23:50:00+02:00", anonymous_id="a-9", cart_id="c-late",
-                 received="2025-03-03T08:00:00.000Z", product_id="P-1", price=59.95, quantity=1)
-    resend = track("m-1", "Product Added", "2025-03-01T11:15:00.123+01:00", anonymous_id="a-7", cart_id="c-1",
-                   received="2025-03-03T08:00:01.000Z", product_id="P-1", price=59.95, quantity=1)
+    late = track(
+        "m-late",
+        "Product Added",
+        "2025-03-01T23:50:00+02:00",
+        anonymous_id="a-9",
+        cart_id="c-late",
+        received="2025-03-03T08:00:00.000Z",
+        product_id="P-1",
+        price=59.95,
+        quantity=1,
+    )
+    resend = track(
+        "m-1",
+        "Product Added",
+        "2025-03-01T11:15:00.123+01:00",
+        anonymous_id="a-7",
+        cart_id="c-1",
+        received="2025-03-03T08:00:01.000Z",
+        product_id="P-1",
+        price=59.95,
+        quantity=1,
+    )
     b.add("cart_events", "tracks", D3, late).add("cart_events", "tracks", D3, resend)
     (landing / "cart_events" / "tracks" / f"dt={D3}").mkdir(parents=True, exist_ok=True)
     b.write()
@@ -35,12 +53,16 @@ def checksums(db: Path) -> dict[str, str]:
     """An order-independent checksum of every mart table's full contents."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         return {
             t: con.execute(
-                f'select count(*) || \':\' || coalesce(md5(string_agg(cast(m as varchar), \'|\' '
-                f'order by cast(m as varchar))), \'\') from marts."{t}" as m'
+                f"select count(*) || ':' || coalesce(md5(string_agg(cast(m as varchar), '|' "
+                f"order by cast(m as varchar))), '') from marts.\"{t}\" as m"
             ).fetchone()[0]
             for t in tables
         }
@@ -85,16 +107,21 @@ def test_late_event_lands_on_its_event_day(setup: tuple[Path, Path, Path]) -> No
     db = root / "late.duckdb"
     _journey(db, landing, config, "run", "--as-of", D2)  # as known at the end of D2: not arrived yet
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select count(*) from marts.fct_customer_journey where source_record_id = 'c-late'"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("select count(*) from marts.fct_customer_journey where source_record_id = 'c-late'").fetchone()[0]
+        == 0
+    )
     con.close()
     _journey(db, landing, config, "backfill", "--start", D3, "--end", D3)  # D3 arrives, carrying the late event
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute("select touchpoint, event_date::varchar, occurred_at::varchar from marts.fct_customer_journey "
-                       "where source_record_id = 'c-late' order by occurred_at").fetchall()
+    rows = con.execute(
+        "select touchpoint, event_date::varchar, occurred_at::varchar from marts.fct_customer_journey "
+        "where source_record_id = 'c-late' order by occurred_at"
+    ).fetchall()
     # 23:50 at +02:00 on 1 March is 21:50 UTC on 1 March: its event day, not its arrival day
     assert rows[0] == ("cart_started", D1, "2025-03-01 21:50:00")
     # the re-sent m-1 did not create a second event, and kept its first delivery
-    assert con.execute("select count(*), min(received_dt)::varchar from staging.stg_cart_events__tracks "
-                       "where message_id = 'm-1'").fetchone() == (1, D1)
+    assert con.execute(
+        "select count(*), min(received_dt)::varchar from staging.stg_cart_events__tracks where message_id = 'm-1'"
+    ).fetchone() == (1, D1)
     con.close()

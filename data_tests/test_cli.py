@@ -40,9 +40,22 @@ def _landing(root: Path) -> Path:
     b.add("crm", "orders", D1, order("880", "1", f"{D1} 12:00", total="100.00", items=[("P-1", "50.00", "2")]))
     b.add("crm", "orders", D2, order("881", "1", f"{D2} 12:00", total="50.00", items=[("P-1", "50.00", "1")]))
     b.add("calls", "calls", D1, call(812345, f"{D1} 10:00"))
-    b.add("cart_events", "tracks", D1, track("m-1", "Product Added", f"{D1}T11:15:00+02:00", anonymous_id="a-7",
-                                            cart_id="c-1", product_id="P-1", price=50.0, quantity=1,
-                                            currency="EUR"))
+    b.add(
+        "cart_events",
+        "tracks",
+        D1,
+        track(
+            "m-1",
+            "Product Added",
+            f"{D1}T11:15:00+02:00",
+            anonymous_id="a-7",
+            cart_id="c-1",
+            product_id="P-1",
+            price=50.0,
+            quantity=1,
+            currency="EUR",
+        ),
+    )
     b.add("reviews", "reviews", D2, review("rv-1", f"{D2} 07:00", stars=4))
     return b.write()
 
@@ -52,8 +65,9 @@ def _materializations(instance: dg.DagsterInstance, key: str) -> int:
 
 
 def _dead_pid() -> int:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     return int(done.stdout)
 
 
@@ -102,8 +116,19 @@ def test_as_of_outside_the_landing_days_is_a_usage_error(tmp_path: Path) -> None
         "journey run: error: --as-of 2030-01-01 is after the newest dt= folder 2024-08-02; "
         "pass --allow-future-as-of to measure as of a day with no data yet"
     )
-    earlier = run_journey("backfill", "--landing", str(landing), "--warehouse", warehouse,
-                          "--start", D1, "--end", D2, "--as-of", "2024-07-01")
+    earlier = run_journey(
+        "backfill",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        warehouse,
+        "--start",
+        D1,
+        "--end",
+        D2,
+        "--as-of",
+        "2024-07-01",
+    )
     assert earlier.returncode == 2
     assert earlier.stderr.strip() == (
         "journey backfill: error: --as-of 2024-07-01 is before the first partition 2024-08-01: "
@@ -182,13 +207,15 @@ def test_options_win_over_the_environment_which_wins_over_the_file(tmp_path: Pat
 
 
 def test_failed_and_skipped_dbt_nodes_from_run_results() -> None:
-    run_results = {"results": [
-        {"unique_id": "model.journey.a", "status": "success", "message": "OK"},
-        {"unique_id": "model.journey.b", "status": "error", "message": "Runtime Error\n  Conversion  failed"},
-        {"unique_id": "test.journey.not_null_a_x", "status": "fail", "message": "Got 3 results"},
-        {"unique_id": "test.journey.unique_a_x", "status": "warn", "message": "Got 1 result"},
-        {"unique_id": "model.journey.c", "status": "skipped", "message": None},
-    ]}
+    run_results = {
+        "results": [
+            {"unique_id": "model.journey.a", "status": "success", "message": "OK"},
+            {"unique_id": "model.journey.b", "status": "error", "message": "Runtime Error\n  Conversion  failed"},
+            {"unique_id": "test.journey.not_null_a_x", "status": "fail", "message": "Got 3 results"},
+            {"unique_id": "test.journey.unique_a_x", "status": "warn", "message": "Got 1 result"},
+            {"unique_id": "model.journey.c", "status": "skipped", "message": None},
+        ]
+    }
     failures = failed_nodes(run_results)
     assert [(f.unique_id, f.status, f.message) for f in failures] == [
         ("model.journey.b", "error", "Runtime Error Conversion failed"),
@@ -227,7 +254,8 @@ def test_a_python_asset_holds_back_when_a_check_on_its_input_failed() -> None:
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [tested, other, gated("after_tested", "tested"), gated("after_other", "other"), further],
-            instance=instance, raise_on_error=False,
+            instance=instance,
+            raise_on_error=False,
         )
     built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert built == {"tested", "other", "after_other"}
@@ -248,8 +276,9 @@ def test_definitions_load_without_the_venv_on_path(tmp_path: Path) -> None:
         "print(subprocess.run([dbt.dbt_executable, '--version'], capture_output=True, text=True).stdout)\n"
     )
     env = {**os.environ, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert re.search(r"installed: \d+\.\d+\.\d+", done.stdout), done.stdout  # found without PATH
 
@@ -258,17 +287,24 @@ def test_only_runs_of_dead_journey_processes_are_failed(tmp_path: Path) -> None:
     job = dg.GraphDefinition(name="some_job", node_defs=[]).to_job()
     host = socket.gethostname()
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        dead = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED,
-                                           tags={PID_TAG: str(_dead_pid()), HOST_TAG: host})
+        dead = instance.create_run_for_job(
+            job, status=dg.DagsterRunStatus.STARTED, tags={PID_TAG: str(_dead_pid()), HOST_TAG: host}
+        )
         alive = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED, tags=process_tags())
-        other_host = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED,
-                                                 tags={PID_TAG: str(_dead_pid()), HOST_TAG: host + "-other"})
+        other_host = instance.create_run_for_job(
+            job, status=dg.DagsterRunStatus.STARTED, tags={PID_TAG: str(_dead_pid()), HOST_TAG: host + "-other"}
+        )
         ui_run = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
         assert fail_abandoned_runs(instance) == [dead.run_id]
-        status = {r: instance.get_run_by_id(r).status for r in (dead.run_id, alive.run_id, other_host.run_id,
-                                                                 ui_run.run_id)}
-        assert status == {dead.run_id: dg.DagsterRunStatus.FAILURE, alive.run_id: dg.DagsterRunStatus.STARTED,
-                          other_host.run_id: dg.DagsterRunStatus.STARTED, ui_run.run_id: dg.DagsterRunStatus.STARTED}
+        status = {
+            r: instance.get_run_by_id(r).status for r in (dead.run_id, alive.run_id, other_host.run_id, ui_run.run_id)
+        }
+        assert status == {
+            dead.run_id: dg.DagsterRunStatus.FAILURE,
+            alive.run_id: dg.DagsterRunStatus.STARTED,
+            other_host.run_id: dg.DagsterRunStatus.STARTED,
+            ui_run.run_id: dg.DagsterRunStatus.STARTED,
+        }
         failure = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert "ended without finishing this run" in failure[0].message
         assert fail_abandoned_runs(instance) == []
@@ -283,6 +319,7 @@ def test_unreadable_partition_names_are_reported_not_fatal(tmp_path: Path) -> No
     days, notes = _landing_days(landing)
     assert days == [D1, D2]
     assert [n.split(": ")[1] for n in notes] == [
-        str(landing / "crm" / "orders" / "dt=2025-02-30"), str(landing / "crm" / "orders" / "dt=garbage"),
+        str(landing / "crm" / "orders" / "dt=2025-02-30"),
+        str(landing / "crm" / "orders" / "dt=garbage"),
     ]
     assert all(n.startswith("Not loaded: ") and "bad_partition" in n for n in notes)

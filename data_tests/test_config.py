@@ -15,7 +15,12 @@ def test_project_config_loads_with_contract_defaults() -> None:
     assert (m.cart_abandonment_window_hours, m.cart_recovery_days, m.service_level_seconds) == (24, 7, 20)
     assert (m.first_call_resolution_days, m.churn_inactivity_days) == (7, 90)
     assert m.sla_first_response_minutes == {
-        "CHAT": 5, "SOCIAL": 60, "EMAIL": 1440, "MARKETPLACE": 1440, "FORM": 1440, "PHONE": 60
+        "CHAT": 5,
+        "SOCIAL": 60,
+        "EMAIL": 1440,
+        "MARKETPLACE": 1440,
+        "FORM": 1440,
+        "PHONE": 60,
     }
     assert m.sla_category_first_response_minutes == {"RETURN_REQUEST": 2880}
     assert config.reporting.currency == "EUR"

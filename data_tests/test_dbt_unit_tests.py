@@ -26,9 +26,23 @@ DBT = str(Path(sys.executable).parent / "dbt")
 def _dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"JOURNEY_WAREHOUSE": str(tmp_path / "unit.duckdb"), "DO_NOT_TRACK": "1"}
     return subprocess.run(
-        [DBT, *args, "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps({"as_of": "2025-03-31"})],
-        cwd=ROOT / "dbt_project", env=env, capture_output=True, text=True, timeout=900,
+        [
+            DBT,
+            *args,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--vars",
+            json.dumps({"as_of": "2025-03-31"}),
+        ],
+        cwd=ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -50,9 +64,25 @@ def _compiled_test(tmp_path: Path, name: str, *extra: str, window: str | None = 
     target = tmp_path / ("target-" + "-".join([window or "none", *extra]).replace("-", "_"))
     dbt_vars = {"as_of": "2025-03-31"} | ({"window_start": window} if window else {})
     result = subprocess.run(
-        [DBT, "compile", "--select", name, *extra, "--profiles-dir", ".", "--target-path", str(target),
-         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps(dbt_vars)],
-        cwd=ROOT / "dbt_project", capture_output=True, text=True, timeout=300,
+        [
+            DBT,
+            "compile",
+            "--select",
+            name,
+            *extra,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--vars",
+            json.dumps(dbt_vars),
+        ],
+        cwd=ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=os.environ | {"JOURNEY_WAREHOUSE": str(tmp_path / "compile.duckdb"), "DO_NOT_TRACK": "1"},
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -75,6 +105,7 @@ def test_data_tests_of_incremental_runs_cover_the_rewritten_rows(tmp_path: Path)
 
 # Singular tests (tests/*.sql) on hand-made rows: the models are built empty, the rows a
 # test reads are inserted by hand, and `dbt test` must report exactly the expected rows.
+
 
 @pytest.fixture(scope="module")
 def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -125,15 +156,21 @@ def test_sql_and_python_normalise_emails_alike(tmp_path: Path) -> None:
     space...) removed, inner spaces kept, null when nothing is left."""
     from dagster_project.lib.identity import normalise_email
 
-    cases = ["  A@B.COM \t", "\n\rAna@Example.com\u00a0", "\u3000bo@example.com\u2003\u200a", "a b@c.de ",
-             " \t\u00a0", "plain@x.io"]
+    cases = [
+        "  A@B.COM \t",
+        "\n\rAna@Example.com\u00a0",
+        "\u3000bo@example.com\u2003\u200a",
+        "a b@c.de ",
+        " \t\u00a0",
+        "plain@x.io",
+    ]
     selects = " union all ".join(
-        f"select {i} as n, {{{{ normalise_email(\"{' || '.join(f'chr({ord(c)})' for c in case)}\") }}}} as e"
+        f'select {i} as n, {{{{ normalise_email("{" || ".join(f"chr({ord(c)})" for c in case)}") }}}} as e'
         for i, case in enumerate(cases)
     )
     result = _dbt(tmp_path, "show", "--inline", selects, "--output", "json", "--limit", "-1", "--log-format", "text")
     assert result.returncode == 0, result.stdout[-3000:]
-    shown = json.loads(result.stdout[result.stdout.index("{"):result.stdout.rindex("}") + 1])["show"]
+    shown = json.loads(result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1])["show"]
     in_sql = [row["e"] for row in sorted(shown, key=lambda row: row["n"])]
     assert in_sql == [normalise_email(case) for case in cases]
     assert in_sql == ["a@b.com", "ana@example.com", "bo@example.com", "a b@c.de", None, "plain@x.io"]
@@ -175,12 +212,23 @@ def test_erased_contact_id_test_finds_every_survivor(empty_warehouse: Path) -> N
 
 
 def _order_line(order_id: str, updated_at: str, total: str) -> str:
-    return json.dumps({
-        "id": order_id, "createdAt": "2025-03-01T10:00:00Z", "updatedAt": updated_at, "archived": False,
-        "properties": {"hs_currency_code": "EUR", "hs_total_price": total, "hs_refund_amount": "0",
-                       "hs_fulfillment_status": "fulfilled", "hs_source_store": "web"},
-        "associations": {"contacts": {"results": [{"id": "1"}]}}, "line_items": [],
-    })
+    return json.dumps(
+        {
+            "id": order_id,
+            "createdAt": "2025-03-01T10:00:00Z",
+            "updatedAt": updated_at,
+            "archived": False,
+            "properties": {
+                "hs_currency_code": "EUR",
+                "hs_total_price": total,
+                "hs_refund_amount": "0",
+                "hs_fulfillment_status": "fulfilled",
+                "hs_source_store": "web",
+            },
+            "associations": {"contacts": {"results": [{"id": "1"}]}},
+            "line_items": [],
+        }
+    )
 
 
 def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -> None:
@@ -200,9 +248,7 @@ def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 3, _order_line("o4", t, "30.00")),
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4, _order_line("o4", t, "35.00")),
     ]
-    values = ", ".join(
-        f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines
-    )
+    values = ", ".join(f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines)
     columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
     rows = ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
     failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
@@ -210,13 +256,22 @@ def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -
         ("o1", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1),
         ("o4", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4),
     ]
-    built = _dbt(empty_warehouse, "build", "--select", "stg_crm__order_versions", "--full-refresh",
-                 "--exclude-resource-type", "unit_test")
+    built = _dbt(
+        empty_warehouse,
+        "build",
+        "--select",
+        "stg_crm__order_versions",
+        "--full-refresh",
+        "--exclude-resource-type",
+        "unit_test",
+    )
     assert "ERROR=0" in built.stdout, built.stdout[-4000:]
     con = duckdb.connect(str(empty_warehouse / "unit.duckdb"), read_only=True)
     try:
-        kept = con.execute("select order_id, cast(total_amount as double) from staging.stg_crm__order_versions "
-                           "where is_latest_version order by 1").fetchall()
+        kept = con.execute(
+            "select order_id, cast(total_amount as double) from staging.stg_crm__order_versions "
+            "where is_latest_version order by 1"
+        ).fetchall()
     finally:
         con.close()
     assert kept == [("o1", 90.0), ("o2", 50.0), ("o3", 20.0), ("o4", 35.0)]

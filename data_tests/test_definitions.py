@@ -76,10 +76,23 @@ def test_the_dbt_profile_opens_the_warehouse_the_vars_name(tmp_path) -> None:
     from dagster_project.transform.assets import DBT_PROJECT
 
     wanted, other = tmp_path / "from-var.duckdb", tmp_path / "from-env.duckdb"
-    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": str(other),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
-    command = [shutil.which("dbt"), "debug", "--vars", json.dumps(with_warehouse({}, str(wanted))),
-               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "JOURNEY_WAREHOUSE": str(other),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    command = [
+        shutil.which("dbt"),
+        "debug",
+        "--vars",
+        json.dumps(with_warehouse({}, str(wanted))),
+        "--profiles-dir",
+        str(DBT_PROJECT.project_dir),
+        "--target",
+        DBT_PROJECT.target or "local",
+    ]
     done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
     assert f"path: {wanted}" in done.stdout, done.stdout
     assert str(other) not in done.stdout
@@ -96,8 +109,16 @@ def _dbt_parse_log(target_path, dbt_vars: dict, warehouse: str) -> str:
     from dagster_project.transform.assets import DBT_PROJECT
 
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
-    command = [shutil.which("dbt"), "parse", "--vars", json.dumps(with_warehouse(dbt_vars, warehouse)),
-               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    command = [
+        shutil.which("dbt"),
+        "parse",
+        "--vars",
+        json.dumps(with_warehouse(dbt_vars, warehouse)),
+        "--profiles-dir",
+        str(DBT_PROJECT.project_dir),
+        "--target",
+        DBT_PROJECT.target or "local",
+    ]
     done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -175,11 +196,24 @@ def test_dbt_build_writes_no_debug_file_log_unless_asked(tmp_path) -> None:
     assert "--log-level-file" not in dbt_build_args(dbt_vars, False, {"DBT_LOG_LEVEL_FILE": "debug"})
     assert "--full-refresh" not in dbt_build_args(dbt_vars, False, {})
 
-    env = {**os.environ, "DO_NOT_TRACK": "1", "JOURNEY_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "JOURNEY_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
     env.pop("DBT_LOG_LEVEL_FILE", None)
-    command = [shutil.which("dbt"), *dbt_build_args(dbt_vars, False, env), "--select", "tag:no_such_tag",
-               "--profiles-dir", str(DBT_PROJECT.project_dir), "--target", DBT_PROJECT.target or "local"]
+    command = [
+        shutil.which("dbt"),
+        *dbt_build_args(dbt_vars, False, env),
+        "--select",
+        "tag:no_such_tag",
+        "--profiles-dir",
+        str(DBT_PROJECT.project_dir),
+        "--target",
+        DBT_PROJECT.target or "local",
+    ]
     done = subprocess.run(command, cwd=DBT_PROJECT.project_dir, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (tmp_path / "logs" / "dbt.log").exists()

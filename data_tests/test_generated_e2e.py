@@ -55,8 +55,19 @@ def _personal_values(landing: Path) -> tuple[set[str], set[str]]:
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("generated")
     landing, db = root / "landing", root / "warehouse.duckdb"
-    made = run_journey("generate", "--out", str(landing), "--customers", "400", "--days", "45", "--seed", "7",
-                       "--gzip", "--no-progress")
+    made = run_journey(
+        "generate",
+        "--out",
+        str(landing),
+        "--customers",
+        "400",
+        "--days",
+        "45",
+        "--seed",
+        "7",
+        "--gzip",
+        "--no-progress",
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     result = run_journey("run", "--landing", str(landing), "--warehouse", str(db))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,8 +79,10 @@ def test_every_generated_line_is_loaded_or_quarantined(generated: tuple[Path, Pa
     expected = _lines_per_partition(landing)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute("select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined "
-                           "from audit.load_counts where lines_read > 0").fetchall()
+        rows = con.execute(
+            "select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined "
+            "from audit.load_counts where lines_read > 0"
+        ).fetchall()
     finally:
         con.close()
     loaded = {(s, e, dt): read for s, e, dt, read, _, _ in rows}
@@ -88,8 +101,9 @@ def test_no_personal_data_anywhere_in_marts(generated: tuple[Path, Path, str]) -
         con.executemany("insert into personal values (?)", [(v,) for v in substrings])
         con.execute("create temp table personal_names (value varchar)")
         con.executemany("insert into personal_names values (?)", [(v,) for v in names])
-        columns = con.execute("select table_name, column_name from information_schema.columns "
-                              "where table_schema = 'marts'").fetchall()
+        columns = con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+        ).fetchall()
         for table, column in columns:
             text = f'lower(cast(m."{column}" as varchar))'
             leaks = con.execute(
@@ -107,15 +121,38 @@ def test_every_mart_has_rows_and_no_blocking_check_failed(generated: tuple[Path,
     assert "Result: success" in report and " 0 failed" in report
     con = duckdb.connect(str(db), read_only=True)
     try:
-        for table in ("fct_customer_journey", "dim_customers", "mart_nps_daily", "mart_csat_daily", "mart_ces_daily",
-                      "mart_cart_abandonment_daily", "mart_call_center_daily", "mart_support_tickets_daily",
-                      "mart_agent_daily", "mart_reviews_daily", "mart_customer_ltv", "mart_churn_monthly",
-                      "mart_repeat_purchase_monthly", "mart_cx_scorecard_monthly"):
+        for table in (
+            "fct_customer_journey",
+            "dim_customers",
+            "mart_nps_daily",
+            "mart_csat_daily",
+            "mart_ces_daily",
+            "mart_cart_abandonment_daily",
+            "mart_call_center_daily",
+            "mart_support_tickets_daily",
+            "mart_agent_daily",
+            "mart_reviews_daily",
+            "mart_customer_ltv",
+            "mart_churn_monthly",
+            "mart_repeat_purchase_monthly",
+            "mart_cx_scorecard_monthly",
+        ):
             assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
         found = con.execute("select distinct touchpoint from marts.fct_customer_journey").fetchall()
         touchpoints = {t for (t,) in found}
-        assert touchpoints == {"signed_up", "order_placed", "order_refunded", "ticket_opened", "ticket_closed",
-                               "survey_answered", "call_answered", "call_missed", "cart_started", "checkout_started",
-                               "cart_abandoned", "review_posted"}
+        assert touchpoints == {
+            "signed_up",
+            "order_placed",
+            "order_refunded",
+            "ticket_opened",
+            "ticket_closed",
+            "survey_answered",
+            "call_answered",
+            "call_missed",
+            "cart_started",
+            "checkout_started",
+            "cart_abandoned",
+            "review_posted",
+        }
     finally:
         con.close()

@@ -35,11 +35,26 @@ from dagster_project.generator import (
 )
 from dagster_project.lib.identity import normalise_email, normalise_phone
 
-ENTITIES = ("crm/contacts", "crm/products", "crm/orders", "crm/tickets", "crm/feedback_submissions", "crm/owners",
-            "calls/calls", "cart_events/tracks", "reviews/reviews")
+ENTITIES = (
+    "crm/contacts",
+    "crm/products",
+    "crm/orders",
+    "crm/tickets",
+    "crm/feedback_submissions",
+    "crm/owners",
+    "calls/calls",
+    "cart_events/tracks",
+    "reviews/reviews",
+)
 BUSINESS_START = datetime(2015, 1, 1, tzinfo=UTC)
-MISSED_REASONS = {"out_of_opening_hours", "short_abandoned", "abandoned_in_ivr", "abandoned_in_classic",
-                  "no_available_agent", "agents_did_not_answer"}
+MISSED_REASONS = {
+    "out_of_opening_hours",
+    "short_abandoned",
+    "abandoned_in_ivr",
+    "abandoned_in_classic",
+    "no_available_agent",
+    "agents_did_not_answer",
+}
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Checkout Started", "Order Completed"}
 TRACK_EVENTS = CART_EVENTS | {"Product Viewed"}
 FILE_NAME = re.compile(r"^part-\d{4}\.jsonl(\.gz)?$")
@@ -138,8 +153,10 @@ def v_orders(r: dict[str, Any], dt: str) -> None:
     moments = crm_common(r, dt)
     p = r["properties"]
     need(all(isinstance(v, str) for v in p.values()), "HubSpot properties are strings")
-    money = {k: numeric_string(p.get(k), k) for k in ("hs_subtotal_price", "hs_shipping_cost", "hs_total_price",
-                                                      "hs_refund_amount")}
+    money = {
+        k: numeric_string(p.get(k), k)
+        for k in ("hs_subtotal_price", "hs_shipping_cost", "hs_total_price", "hs_refund_amount")
+    }
     need(money["hs_refund_amount"] <= money["hs_total_price"], "refund above total")
     need(re.fullmatch(r"[A-Z]{3}", p.get("hs_currency_code", "")) is not None, "currency code")
     need(p.get("hs_source_store") in ("web", "app", "amazon", "ebay", "phone"), "hs_source_store enum")
@@ -245,9 +262,15 @@ def v_reviews(r: dict[str, Any], dt: str) -> None:
 
 
 VALIDATORS: dict[str, Callable[[dict[str, Any], str], None]] = {
-    "crm/contacts": v_contacts, "crm/products": v_products, "crm/orders": v_orders, "crm/tickets": v_tickets,
-    "crm/feedback_submissions": v_feedback, "crm/owners": v_owners, "calls/calls": v_calls,
-    "cart_events/tracks": v_tracks, "reviews/reviews": v_reviews,
+    "crm/contacts": v_contacts,
+    "crm/products": v_products,
+    "crm/orders": v_orders,
+    "crm/tickets": v_tickets,
+    "crm/feedback_submissions": v_feedback,
+    "crm/owners": v_owners,
+    "calls/calls": v_calls,
+    "cart_events/tracks": v_tracks,
+    "reviews/reviews": v_reviews,
 }
 
 
@@ -306,8 +329,16 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Zone:
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory: pytest.TempPathFactory) -> Zone:
     """Messiness turned up, to measure it."""
-    return generate(tmp_path_factory.mktemp("gen"), "messy", customers=1000, days=30, seed=7, late_rate=0.1,
-                    duplicate_rate=0.1, malformed_rate=0.05)
+    return generate(
+        tmp_path_factory.mktemp("gen"),
+        "messy",
+        customers=1000,
+        days=30,
+        seed=7,
+        late_rate=0.1,
+        duplicate_rate=0.1,
+        malformed_rate=0.05,
+    )
 
 
 def tree_digest(root: Path) -> str:
@@ -411,8 +442,9 @@ def test_callers_match_contacts_by_phone_in_another_format(clean: Zone) -> None:
     inbound = [r for r in clean.of("calls/calls") if r["direction"] == "inbound"]
     matched = [r for r in inbound if normalise_phone(r["raw_digits"], r["number"]["country"]) in phones]
     assert 0.6 < len(matched) / len(inbound) < 0.97  # most callers are known; some numbers are not
-    different = [r for r in matched if phones[normalise_phone(r["raw_digits"], r["number"]["country"])]
-                 != r["raw_digits"]]
+    different = [
+        r for r in matched if phones[normalise_phone(r["raw_digits"], r["number"]["country"])] != r["raw_digits"]
+    ]
     assert len(different) > len(matched) / 2
 
 
@@ -427,9 +459,11 @@ def test_generated_phone_numbers_are_valid_and_formatted_like_libphonenumber() -
                 parsed = phonenumbers.parse(number.e164)
                 assert phonenumbers.is_valid_number(parsed), number
                 assert people.format_international(number) == phonenumbers.format_number(
-                    parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+                    parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+                )
                 assert people.format_national(number) == phonenumbers.format_number(
-                    parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+                    parsed, phonenumbers.PhoneNumberFormat.NATIONAL
+                )
                 assert normalise_phone(people.crm_phone(rng, number), region) == number.e164
 
 
@@ -476,8 +510,13 @@ def test_call_centre_story(clean: Zone) -> None:
     def abandonment(first: int, last: int) -> float:
         lo = datetime(2025, 1, 1, tzinfo=UTC).timestamp() + first * 86400
         hi = lo + (last - first) * 86400
-        window = [r for r in calls if r["direction"] == "inbound" and lo <= r["started_at"] < hi
-                  and r["missed_call_reason"] not in ("out_of_opening_hours", "short_abandoned")]
+        window = [
+            r
+            for r in calls
+            if r["direction"] == "inbound"
+            and lo <= r["started_at"] < hi
+            and r["missed_call_reason"] not in ("out_of_opening_hours", "short_abandoned")
+        ]
         lost = [r for r in window if r["answered_at"] is None]
         return len(lost) / len(window)
 
@@ -492,8 +531,11 @@ def test_support_and_feedback_story(clean: Zone) -> None:
     assert any(p["first_agent_reply_date"] is None for p in props), "never answered"
 
     def median_minutes(channel: str) -> float:
-        waits = sorted((parse_ts(p["first_agent_reply_date"]) - parse_ts(p["createdate"])).total_seconds() / 60
-                       for p in props if p["source_type"] == channel and p["first_agent_reply_date"])
+        waits = sorted(
+            (parse_ts(p["first_agent_reply_date"]) - parse_ts(p["createdate"])).total_seconds() / 60
+            for p in props
+            if p["source_type"] == channel and p["first_agent_reply_date"]
+        )
         return waits[len(waits) // 2]
 
     assert median_minutes("CHAT") < 15 < 60 < median_minutes("EMAIL")
@@ -509,6 +551,7 @@ def test_support_and_feedback_story(clean: Zone) -> None:
     assert all(len(found) >= 4 for found in channels.values()), channels  # surveys run on every channel
     assert set().union(*channels.values()) == {"EMAIL", "WEB", "CHAT", "IN_APP", "SMS"}
     nps = [p for p in feedback if p["hs_survey_type"] == "NPS"]
+
     def category(value: int) -> str:
         return "PROMOTER" if value >= 9 else "PASSIVE" if value >= 7 else "DETRACTOR"
 
@@ -541,8 +584,9 @@ def test_loader_quarantines_exactly_the_malformed_lines(tmp_path: Path) -> None:
     from dagster_project.lib.landing import ENTITIES as LANDING_ENTITIES
     from dagster_project.lib.landing import partitions_present
 
-    zone = generate(tmp_path, "zone", customers=150, days=8, seed=11, malformed_rate=0.08, duplicate_rate=0.05,
-                    late_rate=0.05)
+    zone = generate(
+        tmp_path, "zone", customers=150, days=8, seed=11, malformed_rate=0.08, duplicate_rate=0.05, late_rate=0.05
+    )
     con = duckdb.connect()
     quarantined: Counter[str] = Counter()
     for dt in partitions_present(zone.root):
@@ -559,23 +603,24 @@ def test_duplicates_and_late_events_at_their_rates(messy: Zone) -> None:
 
     tracks = messy.of("cart_events/tracks")
     calls = messy.of("calls/calls")
-    for entity, keys in (("cart_events/tracks", [r["messageId"] for r in tracks]),
-                         ("calls/calls", [r["id"] for r in calls])):
+    for entity, keys in (
+        ("cart_events/tracks", [r["messageId"] for r in tracks]),
+        ("calls/calls", [r["id"] for r in calls]),
+    ):
         assert len(keys) - len(set(keys)) == messy.summary.duplicates[entity], entity  # ids are unique otherwise
     assert 0.075 < resent_share([r["messageId"] for r in tracks]) < 0.125
     assert 0.02 < resent_share([r["id"] for r in calls]) < 0.2  # few calls: a loose band
-    crm = [(r["id"], r["updatedAt"]) for e in ("crm/contacts", "crm/orders", "crm/tickets")
-           for r in messy.of(e)]
+    crm = [(r["id"], r["updatedAt"]) for e in ("crm/contacts", "crm/orders", "crm/tickets") for r in messy.of(e)]
     assert 0.08 < resent_share(crm) < 0.12
     # A re-sent record is identical, except a Segment retry's receivedAt.
     first: dict[str, dict[str, Any]] = {}
     for r in tracks:
         if r["messageId"] in first:
-            assert {k: v for k, v in r.items() if k != "receivedAt"} == \
-                {k: v for k, v in first[r["messageId"]].items() if k != "receivedAt"}
+            assert {k: v for k, v in r.items() if k != "receivedAt"} == {
+                k: v for k, v in first[r["messageId"]].items() if k != "receivedAt"
+            }
         first.setdefault(r["messageId"], r)
-    late = [r for r in first.values()
-            if parse_ts(r["receivedAt"]) - parse_ts(r["timestamp"]) >= timedelta(days=1)]
+    late = [r for r in first.values() if parse_ts(r["receivedAt"]) - parse_ts(r["timestamp"]) >= timedelta(days=1)]
     assert 0.06 < len(late) / len(first) < 0.14
     assert messy.summary.late_events > 0
 

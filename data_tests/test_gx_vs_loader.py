@@ -88,8 +88,10 @@ CASES: dict[str, list[tuple[dict[str, Any], str]]] = {
         (survey("s-3", "1", f"{DT} 09:00", kind="CSAT", value="6"), "out_of_range: properties.hs_value"),
         (survey("s-4", "1", f"{DT} 09:00", kind="CES", value="0"), "out_of_range: properties.hs_value"),
         (_with(_SURVEY, "properties.hs_survey_channel", "FAX"), "unknown_enum: properties.hs_survey_channel"),
-        (_with(_SURVEY, "properties.hs_submission_timestamp", "2025-03-04T10:00:00Z"),
-         "future_timestamp: properties.hs_submission_timestamp"),
+        (
+            _with(_SURVEY, "properties.hs_submission_timestamp", "2025-03-04T10:00:00Z"),
+            "future_timestamp: properties.hs_submission_timestamp",
+        ),
     ],
     "crm__orders": [
         (order("o-2", "1", f"{DT} 09:00", total="10.00", updated=FUTURE), "future_timestamp: updatedAt"),
@@ -97,8 +99,10 @@ CASES: dict[str, list[tuple[dict[str, Any], str]]] = {
         (order("o-4", "1", f"{DT} 09:00", total="10.00", updated=f"{DT} 08:00"), "out_of_range: updatedAt is -3600"),
         (_with(_ORDER, "properties.hs_total_price", "-1"), "out_of_range: properties.hs_total_price is below 0"),
         (_with(_ORDER, "properties.hs_refund_amount", "-1"), "out_of_range: properties.hs_refund_amount is below 0"),
-        (_with(_ORDER, "properties.hs_refund_amount", "12.50"),
-         "out_of_range: properties.hs_refund_amount 12.50 is above properties.hs_total_price 10.00"),
+        (
+            _with(_ORDER, "properties.hs_refund_amount", "12.50"),
+            "out_of_range: properties.hs_refund_amount 12.50 is above properties.hs_total_price 10.00",
+        ),
         (_with(_ORDER, "properties.hs_currency_code", _DROP), "missing_field: properties.hs_currency_code"),
         (_with(_ORDER, "properties.hs_source_store", "shop"), "unknown_enum: properties.hs_source_store"),
     ],
@@ -110,10 +114,14 @@ CASES: dict[str, list[tuple[dict[str, Any], str]]] = {
     "crm__tickets": [
         (ticket("t-2", "1", f"{DT} 08:00", updated=FUTURE), "future_timestamp: updatedAt"),
         (ticket("t-3", "1", FUTURE), "future_timestamp: createdAt"),
-        (ticket("t-4", "1", f"{DT} 08:00", replied=f"{DT} 07:00", updated=f"{DT} 09:00"),
-         "out_of_range: properties.first_agent_reply_date is -3600"),
-        (ticket("t-5", "1", f"{DT} 08:00", closed=f"{DT} 07:30", updated=f"{DT} 09:00"),
-         "out_of_range: properties.closed_date is -1800"),
+        (
+            ticket("t-4", "1", f"{DT} 08:00", replied=f"{DT} 07:00", updated=f"{DT} 09:00"),
+            "out_of_range: properties.first_agent_reply_date is -3600",
+        ),
+        (
+            ticket("t-5", "1", f"{DT} 08:00", closed=f"{DT} 07:30", updated=f"{DT} 09:00"),
+            "out_of_range: properties.closed_date is -1800",
+        ),
         (_with(_TICKET, "properties.hs_ticket_priority", "P1"), "unknown_enum: properties.hs_ticket_priority"),
         (_with(_TICKET, "properties.source_type", "FAX"), "unknown_enum: properties.source_type"),
         (_with(_TICKET, "properties.hs_pipeline_stage", "9"), "unknown_enum: properties.hs_pipeline_stage"),
@@ -126,9 +134,15 @@ CASES: dict[str, list[tuple[dict[str, Any], str]]] = {
     ],
 }
 GOOD: dict[str, dict[str, Any]] = {
-    "calls__calls": _CALL, "cart_events__tracks": _TRACK, "crm__contacts": _CONTACT,
-    "crm__feedback_submissions": _SURVEY, "crm__orders": _ORDER, "crm__products": _PRODUCT,
-    "crm__owners": owner("301", "ola@shop.example"), "crm__tickets": _TICKET, "reviews__reviews": _REVIEW,
+    "calls__calls": _CALL,
+    "cart_events__tracks": _TRACK,
+    "crm__contacts": _CONTACT,
+    "crm__feedback_submissions": _SURVEY,
+    "crm__orders": _ORDER,
+    "crm__products": _PRODUCT,
+    "crm__owners": owner("301", "ola@shop.example"),
+    "crm__tickets": _TICKET,
+    "reviews__reviews": _REVIEW,
 }
 # Expectations no single landing line can fail through the loader: uniqueness is per partition
 # (WARN: re-sends are normal), and an id column is the raw table's NOT NULL record_id.
@@ -138,10 +152,14 @@ _NOT_ROW_LEVEL = {"expect_compound_columns_to_be_unique"}
 def _row_level_errors(key: str) -> list[int]:
     suite = checks.load_suite(key)
     return [
-        i for i, x in enumerate(suite["expectations"])
-        if x["meta"]["severity"] == "ERROR" and x["type"] not in _NOT_ROW_LEVEL
-        and not (x["type"] == "expect_column_values_to_not_be_null" and suite["columns"][x["kwargs"]["column"]]
-                 == "record_id")
+        i
+        for i, x in enumerate(suite["expectations"])
+        if x["meta"]["severity"] == "ERROR"
+        and x["type"] not in _NOT_ROW_LEVEL
+        and not (
+            x["type"] == "expect_column_values_to_not_be_null"
+            and suite["columns"][x["kwargs"]["column"]] == "record_id"
+        )
     ]
 
 
@@ -193,8 +211,11 @@ EMPTY_STRINGS: dict[str, list[tuple[dict[str, Any], str]]] = {
     "crm__contacts": [(_CONTACT, "properties.customer_segment")],
     "crm__feedback_submissions": [(_SURVEY, "properties.hs_survey_channel")],
     "crm__orders": [(_ORDER, "properties.hs_source_store")],
-    "crm__tickets": [(_TICKET, "properties.hs_ticket_priority"), (_TICKET, "properties.source_type"),
-                     (_TICKET, "properties.hs_pipeline_stage")],
+    "crm__tickets": [
+        (_TICKET, "properties.hs_ticket_priority"),
+        (_TICKET, "properties.source_type"),
+        (_TICKET, "properties.hs_pipeline_stage"),
+    ],
 }
 
 

@@ -58,18 +58,33 @@ def _write(path: Path, lines: list[str]) -> None:
 
 # (file relative to the landing zone, line number, reason the loader must give)
 EXPECTED_REASONS: list[tuple[str, int, str]] = [
-    (f"crm/orders/dt={D2}/part-0002.jsonl", 1,
-     "out_of_range: properties.hs_total_price does not fit DECIMAL(28,6): 1e308"),
-    (f"crm/orders/dt={D2}/part-0002.jsonl", 2,
-     "wrong_type: properties.hs_total_price should be a finite number, got NaN"),
-    (f"crm/orders/dt={D2}/part-0002.jsonl", 3,
-     "wrong_type: line_items[*].properties.quantity should be a whole number, got two"),
-    (f"cart_events/tracks/dt={D2}/part-0002.jsonl", 1,
-     "wrong_type: properties.quantity should be a whole number, got two"),
+    (
+        f"crm/orders/dt={D2}/part-0002.jsonl",
+        1,
+        "out_of_range: properties.hs_total_price does not fit DECIMAL(28,6): 1e308",
+    ),
+    (
+        f"crm/orders/dt={D2}/part-0002.jsonl",
+        2,
+        "wrong_type: properties.hs_total_price should be a finite number, got NaN",
+    ),
+    (
+        f"crm/orders/dt={D2}/part-0002.jsonl",
+        3,
+        "wrong_type: line_items[*].properties.quantity should be a whole number, got two",
+    ),
+    (
+        f"cart_events/tracks/dt={D2}/part-0002.jsonl",
+        1,
+        "wrong_type: properties.quantity should be a whole number, got two",
+    ),
     (f"cart_events/tracks/dt={D2}/part-0002.jsonl", 2, "out_of_range: properties.quantity is below 0: -3"),
     (f"calls/calls/dt={D2}/part-0002.jsonl", 1, "out_of_range: duration does not fit INTEGER: 3000000000"),
-    (f"calls/calls/dt={D2}/part-0002.jsonl", 2,
-     "out_of_range: answered_at is 88200 s after started_at (allowed 0..86400)"),
+    (
+        f"calls/calls/dt={D2}/part-0002.jsonl",
+        2,
+        "out_of_range: answered_at is 88200 s after started_at (allowed 0..86400)",
+    ),
     (f"reviews/reviews/dt={D2}/part-0002.jsonl", 2, "bad_json: NaN or Infinity is not a JSON number: "),
     (f"reviews/reviews/dt={D2}/part-0002.jsonl", 3, "bad_json: NaN or Infinity is not a JSON number: "),
     (f"crm/orders/dt={D1}/notes.json", 0, "unexpected_file: "),
@@ -85,40 +100,66 @@ def build_hostile_landing(root: Path) -> Path:
     landing = build_scenario(root)
     b = LandingBuilder(root)  # more lines in the scenario's part-0001 files would rewrite them: add new files
     base = order("901", "1", f"{D2} 10:00", total="10.00", items=[("P-1", "5.00", "2")])
-    _write(landing / "crm" / "orders" / f"dt={D2}" / "part-0002.jsonl", [
-        _line(_with(base, "properties.hs_total_price", "1e308")),
-        _line(_with(base, "properties.hs_total_price", "NaN")),
-        _line(_with(base, "line_items.0.properties.quantity", "two")),
-        # two versions of order 903 at the same updatedAt with different totals: the later line wins, WARN
-        _line(order("903", "1", f"{D2} 11:00", total="40.00", items=[("P-1", "40.00", "1")])),
-        _line(order("903", "1", f"{D2} 11:00", total="45.00", items=[("P-1", "45.00", "1")])),
-        _line(order("902", "3", f"{D2} 09:00", total="20.00", items=[("P-1", "20.00", "1")])),
-    ])
-    cart = track("m-9", "Product Added", f"{D2}T09:00:00Z", anonymous_id="a-9", cart_id="c-9", product_id="P-1",
-                 price=5.0, quantity=1)
-    _write(landing / "cart_events" / "tracks" / f"dt={D2}" / "part-0002.jsonl", [
-        _line(_with(cart, "properties.quantity", "two")),
-        _line(_with(cart, "properties.quantity", -3)),
-    ])
+    _write(
+        landing / "crm" / "orders" / f"dt={D2}" / "part-0002.jsonl",
+        [
+            _line(_with(base, "properties.hs_total_price", "1e308")),
+            _line(_with(base, "properties.hs_total_price", "NaN")),
+            _line(_with(base, "line_items.0.properties.quantity", "two")),
+            # two versions of order 903 at the same updatedAt with different totals: the later line wins, WARN
+            _line(order("903", "1", f"{D2} 11:00", total="40.00", items=[("P-1", "40.00", "1")])),
+            _line(order("903", "1", f"{D2} 11:00", total="45.00", items=[("P-1", "45.00", "1")])),
+            _line(order("902", "3", f"{D2} 09:00", total="20.00", items=[("P-1", "20.00", "1")])),
+        ],
+    )
+    cart = track(
+        "m-9",
+        "Product Added",
+        f"{D2}T09:00:00Z",
+        anonymous_id="a-9",
+        cart_id="c-9",
+        product_id="P-1",
+        price=5.0,
+        quantity=1,
+    )
+    _write(
+        landing / "cart_events" / "tracks" / f"dt={D2}" / "part-0002.jsonl",
+        [
+            _line(_with(cart, "properties.quantity", "two")),
+            _line(_with(cart, "properties.quantity", -3)),
+        ],
+    )
     long_call = call(900001, f"{D1} 10:00", answered_after=88200)  # answered 24.5 h after it started
-    _write(landing / "calls" / "calls" / f"dt={D2}" / "part-0002.jsonl", [
-        _line(_with(call(900000, f"{D2} 10:00"), "duration", 3_000_000_000)),
-        _line(long_call),
-    ])
+    _write(
+        landing / "calls" / "calls" / f"dt={D2}" / "part-0002.jsonl",
+        [
+            _line(_with(call(900000, f"{D2} 10:00"), "duration", 3_000_000_000)),
+            _line(long_call),
+        ],
+    )
     valid_review = _line(review("rv-2", f"{D2} 06:00", stars=5))
-    _write(landing / "reviews" / "reviews" / f"dt={D2}" / "part-0002.jsonl", [
-        "\ufeff" + valid_review,  # a byte-order mark before a valid record: loads
-        '{"id": "rv-3", "source": "trustpilot", "stars": NaN, "createdAt": "2025-03-02T06:00:00Z"}',
-        '{"id": "rv-4", "source": "trustpilot", "stars": 4, "createdAt": "2025-03-02T06:00:00Z", "w": Infinity}',
-    ])
+    _write(
+        landing / "reviews" / "reviews" / f"dt={D2}" / "part-0002.jsonl",
+        [
+            "\ufeff" + valid_review,  # a byte-order mark before a valid record: loads
+            '{"id": "rv-3", "source": "trustpilot", "stars": NaN, "createdAt": "2025-03-02T06:00:00Z"}',
+            '{"id": "rv-4", "source": "trustpilot", "stars": 4, "createdAt": "2025-03-02T06:00:00Z", "w": Infinity}',
+        ],
+    )
     # contacts: an email wrapped in spaces and a tab; an erased contact with a sign-up
-    _write(landing / "crm" / "contacts" / f"dt={D1}" / "part-0002.jsonl", [
-        _line(contact("3", f"{D1} 08:00", email="  A@B.COM \t")),
-        _line(contact(ERASED, f"{D1} 08:30", email="gone@example.com")),
-    ])
-    _write(landing / "crm" / "contacts" / f"dt={D2}" / "part-0002.jsonl", [
-        _line(contact(ERASED, f"{D2} 08:30", email="gone@example.com", created=f"{D1} 08:30", archived=True)),
-    ])
+    _write(
+        landing / "crm" / "contacts" / f"dt={D1}" / "part-0002.jsonl",
+        [
+            _line(contact("3", f"{D1} 08:00", email="  A@B.COM \t")),
+            _line(contact(ERASED, f"{D1} 08:30", email="gone@example.com")),
+        ],
+    )
+    _write(
+        landing / "crm" / "contacts" / f"dt={D2}" / "part-0002.jsonl",
+        [
+            _line(contact(ERASED, f"{D2} 08:30", email="gone@example.com", created=f"{D1} 08:30", archived=True)),
+        ],
+    )
     # folders whose name is no partition, each with a file
     for bad in ("crm/contacts/dt=garbage", "reviews/reviews/dt=2025-02-30", "calls/calls/dt=2025-01-07.bak"):
         _write(landing / bad / "part-0001.jsonl", ["{}"])
@@ -132,23 +173,26 @@ def build_hostile_landing(root: Path) -> Path:
     packed = gzip.compress(("\n".join(gz_lines) + "\n").encode())
     (landing / GZ).write_bytes(packed[: len(packed) // 2])
     # history: an initial export day long before the rest, with an order of 1997 in EUR
-    b.add("crm", "orders", OLD, order("1997", None, "1997-05-01 12:00", total="29.99",
-                                      items=[("P-1", "29.99", "1")]))
+    b.add("crm", "orders", OLD, order("1997", None, "1997-05-01 12:00", total="29.99", items=[("P-1", "29.99", "1")]))
     b.write()
     return landing
 
 
 def _dead_pid() -> int:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     return int(done.stdout)
 
 
 def _mart_names() -> set[str]:
     """Every dbt model in schema marts, from the manifest, plus the Python mart."""
     manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    models = {n["name"] for n in manifest["nodes"].values()
-              if n["resource_type"] == "model" and n["schema"] == "marts" and n["config"].get("enabled", True)}
+    models = {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts" and n["config"].get("enabled", True)
+    }
     return models | {"mart_customer_ltv"}
 
 
@@ -182,16 +226,18 @@ def test_the_run_finishes_and_builds_every_mart(hostile) -> None:
     assert f"partitions {OLD} .. {D2}" in out  # history before any configured date loads
     assert ghost in out and "Marked failed: 1 run(s)" in out
     assert dg.DagsterInstance.get().get_run_by_id(ghost).status == dg.DagsterRunStatus.FAILURE
-    built = {name for (name,) in _rows(db, "select table_name from information_schema.tables "
-                                           "where table_schema = 'marts'")}
+    built = {
+        name for (name,) in _rows(db, "select table_name from information_schema.tables where table_schema = 'marts'")
+    }
     missing = _mart_names() - built
     assert not missing, missing
 
 
 def test_every_line_and_every_file_is_accounted_for(hostile) -> None:
     landing, db, result, _ = hostile
-    counts = _rows(db, "select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined "
-                       "from audit.load_counts")
+    counts = _rows(
+        db, "select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined from audit.load_counts"
+    )
     unbalanced = [c for c in counts if c[3] != c[4] + c[5]]
     assert not unbalanced, unbalanced
     counted = {p for (p,) in _rows(db, "select distinct file_path from audit.quarantine")}
@@ -201,8 +247,7 @@ def test_every_line_and_every_file_is_accounted_for(hostile) -> None:
     reported |= {line.split(": ")[1] for line in result.stdout.splitlines() if line.startswith("Not loaded: ")}
     known = counted | reported
     unaccounted = [
-        str(f) for f in sorted(landing.rglob("*"))
-        if f.is_file() and not any(str(p) in known for p in (f, *f.parents))
+        str(f) for f in sorted(landing.rglob("*")) if f.is_file() and not any(str(p) in known for p in (f, *f.parents))
     ]
     assert not unaccounted, unaccounted
     for bad in ("crm/contacts/dt=garbage", "reviews/reviews/dt=2025-02-30", "calls/calls/dt=2025-01-07.bak"):
@@ -212,8 +257,10 @@ def test_every_line_and_every_file_is_accounted_for(hostile) -> None:
 
 def test_each_bad_value_has_its_own_reason(hostile) -> None:
     landing, db, _, _ = hostile
-    got = {(path, line): reason for path, line, reason in _rows(
-        db, "select file_path, line_number, reason from audit.quarantine")}
+    got = {
+        (path, line): reason
+        for path, line, reason in _rows(db, "select file_path, line_number, reason from audit.quarantine")
+    }
     for relative, line, reason in EXPECTED_REASONS:
         key = (str(landing / relative), line)
         assert key in got, (relative, line)
@@ -242,20 +289,28 @@ def test_good_records_next_to_bad_ones_load(hostile) -> None:
 
 def test_same_updated_at_conflict_is_warned_and_the_later_line_wins(hostile) -> None:
     _, db, result, _ = hostile
-    assert any(line.strip().startswith("WARN ") and "assert_no_conflicting_order_versions" in line
-               for line in result.stdout.splitlines()), result.stdout
+    assert any(
+        line.strip().startswith("WARN ") and "assert_no_conflicting_order_versions" in line
+        for line in result.stdout.splitlines()
+    ), result.stdout
     assert _rows(db, "select total_amount from staging.stg_crm__orders where order_id = '903'") == [(45,)]
 
 
 def test_no_id_of_the_erased_contact_in_any_mart(hostile) -> None:
     _, db, _, _ = hostile
     with duckdb.connect(str(db), read_only=True) as con:
-        columns = con.execute("select table_name, column_name from information_schema.columns "
-                              "where table_schema = 'marts'").fetchall()
+        columns = con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+        ).fetchall()
         for table, column in columns:
-            hits = con.execute(f'select count(*) from marts."{table}" '
-                               f'where cast("{column}" as varchar) like ?', [f"%{ERASED}%"]).fetchone()
+            hits = con.execute(
+                f'select count(*) from marts."{table}" where cast("{column}" as varchar) like ?', [f"%{ERASED}%"]
+            ).fetchone()
             assert hits == (0,), (table, column)
         # it did sign up: the sign-up is still a touchpoint, without the id
-        assert con.execute("select count(*) from marts.fct_customer_journey where touchpoint = 'signed_up' "
-                           "and customer_id is null").fetchone()[0] >= 2
+        assert (
+            con.execute(
+                "select count(*) from marts.fct_customer_journey where touchpoint = 'signed_up' and customer_id is null"
+            ).fetchone()[0]
+            >= 2
+        )

@@ -96,7 +96,8 @@ def test_other_days_are_untouched_by_a_reload(tmp_path: Path, con: duckdb.DuckDB
     load_partition(con, e, tmp_path, DT)
     load_partition(con, e, tmp_path, DT)
     assert con.execute("select record_id, _dt::varchar from raw.reviews__reviews order by 1").fetchall() == [
-        ("a", "2025-03-01"), ("b", DT)
+        ("a", "2025-03-01"),
+        ("b", DT),
     ]
 
 

@@ -43,10 +43,28 @@ def test_formerly_fatal_values_no_longer_stop_the_staging_build(tmp_path: Path) 
     con.close()
 
     built = subprocess.run(
-        [DBT, "build", "--select", "staging", "--indirect-selection", "cautious", "--exclude-resource-type",
-         "unit_test", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs"), "--vars", json.dumps({"as_of": DT})],
-        cwd=ROOT / "dbt_project", capture_output=True, text=True, timeout=900,
+        [
+            DBT,
+            "build",
+            "--select",
+            "staging",
+            "--indirect-selection",
+            "cautious",
+            "--exclude-resource-type",
+            "unit_test",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--vars",
+            json.dumps({"as_of": DT}),
+        ],
+        cwd=ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        timeout=900,
         env=os.environ | {"JOURNEY_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"},
     )
     assert built.returncode == 0, built.stdout[-4000:]

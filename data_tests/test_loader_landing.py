@@ -79,8 +79,14 @@ def test_the_inventory_keeps_valid_days_and_reports_everything_else(tmp_path: Pa
     }
     # problems inside a valid partition carry it (the loader counts them there)
     inside = {p.path.name for p in found.problems if p.dt == DT}
-    assert inside == {"extra.json", "extra.ndjson", "EXTRA.JSONL", "part-0002.jsonl.gz.tmp", ".part-0003.jsonl",
-                      "nested"}
+    assert inside == {
+        "extra.json",
+        "extra.ndjson",
+        "EXTRA.JSONL",
+        "part-0002.jsonl.gz.tmp",
+        ".part-0003.jsonl",
+        "nested",
+    }
 
 
 def test_an_unexpected_file_in_a_partition_is_one_quarantine_row(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def _shapes() -> dict[str, bytes]:
         "only_newlines": b"\n\n\n",
         "empty_file": b"",
         "one_line_no_newline": good[0],
-        "non_ascii": "{\"id\": \"9\", \"email\": \"żółć@shop.example\"}\n".encode() + good[0] + b"\n",
+        "non_ascii": '{"id": "9", "email": "żółć@shop.example"}\n'.encode() + good[0] + b"\n",
     }
 
 
@@ -179,7 +179,10 @@ def test_days_loaded_together_equal_days_loaded_one_by_one(tmp_path: Path, monke
         (r.dt, r.files, r.lines_read, r.rows_loaded, r.rows_quarantined) for r in singles
     ]
     assert [(r.dt, r.files, r.lines_read, r.rows_loaded) for r in grouped] == [
-        ("2025-03-01", 1, 7, 5), ("2025-03-02", 1, 7, 5), ("2025-03-03", 1, 7, 5), ("2025-03-05", 0, 0, 0)
+        ("2025-03-01", 1, 7, 5),
+        ("2025-03-02", 1, 7, 5),
+        ("2025-03-03", 1, 7, 5),
+        ("2025-03-05", 0, 0, 0),
     ]
     for sql in (
         "select record_id, record::varchar, _dt, _file_path, _line_number from raw.crm__owners order by all",

@@ -36,54 +36,144 @@ _TICKET = ticket("t1", "1", "2025-03-02 08:00", replied="2025-03-02 09:00")
 
 # (entity, bad line, reason it must get): each was a dbt cast error or test failure before
 CASES: list[tuple[str, str, Any, str]] = [
-    ("crm/orders", "1e308 total", _with(_ORDER, "properties.hs_total_price", "1e308"),
-     "out_of_range: properties.hs_total_price does not fit DECIMAL(28,6): 1e308"),
-    ("crm/orders", "NaN total", _with(_ORDER, "properties.hs_total_price", "NaN"),
-     "wrong_type: properties.hs_total_price should be a finite number, got NaN"),
-    ("crm/orders", "Infinity refund", _with(_ORDER, "properties.hs_refund_amount", "-Infinity"),
-     "wrong_type: properties.hs_refund_amount should be a finite number, got -Infinity"),
-    ("crm/orders", "line item quantity two", _with(_ORDER, "line_items.0.properties.quantity", "two"),
-     "wrong_type: line_items[*].properties.quantity should be a whole number, got two"),
-    ("crm/orders", "negative line item quantity", _with(_ORDER, "line_items.0.properties.quantity", "-1"),
-     "out_of_range: line_items[*].properties.quantity is below 0: -1"),
-    ("crm/orders", "line item quantity 1.5", _with(_ORDER, "line_items.0.properties.quantity", "1.5"),
-     "wrong_type: line_items[*].properties.quantity should be a whole number, got 1.5"),
-    ("crm/orders", "line item price NaN", _with(_ORDER, "line_items.0.properties.price", "NaN"),
-     "wrong_type: line_items[*].properties.price should be a finite number, got NaN"),
-    ("crm/orders", "line item quantity 3e9", _with(_ORDER, "line_items.0.properties.quantity", 3e9),
-     "out_of_range: line_items[*].properties.quantity does not fit INTEGER: 3000000000.0"),
-    ("crm/orders", "archived yes-no", _with(_ORDER, "archived", "maybe"),
-     "wrong_type: archived should be a boolean, got varchar"),
-    ("cart_events/tracks", "cart quantity two", _with(_TRACK, "properties.quantity", "two"),
-     "wrong_type: properties.quantity should be a whole number, got two"),
-    ("cart_events/tracks", "cart quantity -3", _with(_TRACK, "properties.quantity", -3),
-     "out_of_range: properties.quantity is below 0: -3"),
-    ("cart_events/tracks", "cart total a word", _with(_TRACK, "properties.total", "lots"),
-     "wrong_type: properties.total should be a finite number, got lots"),
-    ("calls/calls", "duration 3e9", _with(_CALL, "duration", 3_000_000_000),
-     "out_of_range: duration does not fit INTEGER: 3000000000"),
-    ("calls/calls", "answered 24.5 h after start", _with(_CALL, "answered_at", unix("2025-03-01 08:30")),
-     None),  # filled below: started the day before
-    ("calls/calls", "answered before start", _with(_CALL, "answered_at", unix("2025-03-02 08:59")),
-     "out_of_range: answered_at is -60 s after started_at (allowed 0..86400)"),
-    ("calls/calls", "archived not a boolean", _with(_CALL, "archived", "nope"),
-     "wrong_type: archived should be a boolean, got nope"),
-    ("calls/calls", "started in year 3 million", _with(_CALL, "started_at", 99_999_999_999_999),
-     "out_of_range: started_at is not a representable time: 99999999999999"),
-    ("crm/feedback_submissions", "score 1e400", _with(_SURVEY, "properties.hs_value", "1e400"),
-     "wrong_type: properties.hs_value should be a whole number, got 1e400"),
-    ("reviews/reviews", "isVerified not a boolean", _with(_REVIEW, "isVerified", "sure"),
-     "wrong_type: isVerified should be a boolean, got sure"),
-    ("crm/tickets", "closed_date not a date", _with(_TICKET, "properties.closed_date", "2025-02-30T00:00:00Z"),
-     "wrong_type: properties.closed_date is not an ISO-8601 timestamp: 2025-02-30T00:00:00Z"),
+    (
+        "crm/orders",
+        "1e308 total",
+        _with(_ORDER, "properties.hs_total_price", "1e308"),
+        "out_of_range: properties.hs_total_price does not fit DECIMAL(28,6): 1e308",
+    ),
+    (
+        "crm/orders",
+        "NaN total",
+        _with(_ORDER, "properties.hs_total_price", "NaN"),
+        "wrong_type: properties.hs_total_price should be a finite number, got NaN",
+    ),
+    (
+        "crm/orders",
+        "Infinity refund",
+        _with(_ORDER, "properties.hs_refund_amount", "-Infinity"),
+        "wrong_type: properties.hs_refund_amount should be a finite number, got -Infinity",
+    ),
+    (
+        "crm/orders",
+        "line item quantity two",
+        _with(_ORDER, "line_items.0.properties.quantity", "two"),
+        "wrong_type: line_items[*].properties.quantity should be a whole number, got two",
+    ),
+    (
+        "crm/orders",
+        "negative line item quantity",
+        _with(_ORDER, "line_items.0.properties.quantity", "-1"),
+        "out_of_range: line_items[*].properties.quantity is below 0: -1",
+    ),
+    (
+        "crm/orders",
+        "line item quantity 1.5",
+        _with(_ORDER, "line_items.0.properties.quantity", "1.5"),
+        "wrong_type: line_items[*].properties.quantity should be a whole number, got 1.5",
+    ),
+    (
+        "crm/orders",
+        "line item price NaN",
+        _with(_ORDER, "line_items.0.properties.price", "NaN"),
+        "wrong_type: line_items[*].properties.price should be a finite number, got NaN",
+    ),
+    (
+        "crm/orders",
+        "line item quantity 3e9",
+        _with(_ORDER, "line_items.0.properties.quantity", 3e9),
+        "out_of_range: line_items[*].properties.quantity does not fit INTEGER: 3000000000.0",
+    ),
+    (
+        "crm/orders",
+        "archived yes-no",
+        _with(_ORDER, "archived", "maybe"),
+        "wrong_type: archived should be a boolean, got varchar",
+    ),
+    (
+        "cart_events/tracks",
+        "cart quantity two",
+        _with(_TRACK, "properties.quantity", "two"),
+        "wrong_type: properties.quantity should be a whole number, got two",
+    ),
+    (
+        "cart_events/tracks",
+        "cart quantity -3",
+        _with(_TRACK, "properties.quantity", -3),
+        "out_of_range: properties.quantity is below 0: -3",
+    ),
+    (
+        "cart_events/tracks",
+        "cart total a word",
+        _with(_TRACK, "properties.total", "lots"),
+        "wrong_type: properties.total should be a finite number, got lots",
+    ),
+    (
+        "calls/calls",
+        "duration 3e9",
+        _with(_CALL, "duration", 3_000_000_000),
+        "out_of_range: duration does not fit INTEGER: 3000000000",
+    ),
+    (
+        "calls/calls",
+        "answered 24.5 h after start",
+        _with(_CALL, "answered_at", unix("2025-03-01 08:30")),
+        None,
+    ),  # filled below: started the day before
+    (
+        "calls/calls",
+        "answered before start",
+        _with(_CALL, "answered_at", unix("2025-03-02 08:59")),
+        "out_of_range: answered_at is -60 s after started_at (allowed 0..86400)",
+    ),
+    (
+        "calls/calls",
+        "archived not a boolean",
+        _with(_CALL, "archived", "nope"),
+        "wrong_type: archived should be a boolean, got nope",
+    ),
+    (
+        "calls/calls",
+        "started in year 3 million",
+        _with(_CALL, "started_at", 99_999_999_999_999),
+        "out_of_range: started_at is not a representable time: 99999999999999",
+    ),
+    (
+        "crm/feedback_submissions",
+        "score 1e400",
+        _with(_SURVEY, "properties.hs_value", "1e400"),
+        "wrong_type: properties.hs_value should be a whole number, got 1e400",
+    ),
+    (
+        "reviews/reviews",
+        "isVerified not a boolean",
+        _with(_REVIEW, "isVerified", "sure"),
+        "wrong_type: isVerified should be a boolean, got sure",
+    ),
+    (
+        "crm/tickets",
+        "closed_date not a date",
+        _with(_TICKET, "properties.closed_date", "2025-02-30T00:00:00Z"),
+        "wrong_type: properties.closed_date is not an ISO-8601 timestamp: 2025-02-30T00:00:00Z",
+    ),
 ]
 # a call that started 2025-03-01 08:00 and was answered 24.5 h later, on the partition's day
 _LATE = _with(_with(_CALL, "started_at", unix("2025-03-01 08:00")), "answered_at", unix("2025-03-02 08:30"))
-CASES[13] = ("calls/calls", "answered 24.5 h after start", _LATE,
-             "out_of_range: answered_at is 88200 s after started_at (allowed 0..86400)")
+CASES[13] = (
+    "calls/calls",
+    "answered 24.5 h after start",
+    _LATE,
+    "out_of_range: answered_at is 88200 s after started_at (allowed 0..86400)",
+)
 
-_GOOD = {"crm/orders": _ORDER, "cart_events/tracks": _TRACK, "calls/calls": _CALL,
-         "crm/feedback_submissions": _SURVEY, "reviews/reviews": _REVIEW, "crm/tickets": _TICKET}
+_GOOD = {
+    "crm/orders": _ORDER,
+    "cart_events/tracks": _TRACK,
+    "calls/calls": _CALL,
+    "crm/feedback_submissions": _SURVEY,
+    "reviews/reviews": _REVIEW,
+    "crm/tickets": _TICKET,
+}
 
 
 @pytest.mark.parametrize(("folder", "bad"), [(c[0], c[2]) for c in CASES], ids=[c[1] for c in CASES])
@@ -112,8 +202,10 @@ def test_a_bad_value_is_one_quarantined_line_and_the_rest_loads(tmp_path: Path, 
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "nan", "-inf"])
 def test_bare_non_finite_numbers_are_not_json(tmp_path: Path, token: str) -> None:
     good = track("m1", "Product Added", "2025-03-02T09:00:00Z", price=5.0, note="NaN and Infinity in a string")
-    bare = '{"messageId": "m2", "event": "Product Added", "timestamp": "2025-03-02T09:00:00Z", ' \
-           f'"receivedAt": "2025-03-02T09:00:01Z", "properties": {{"price": {token}}}}}'
+    bare = (
+        '{"messageId": "m2", "event": "Product Added", "timestamp": "2025-03-02T09:00:00Z", '
+        f'"receivedAt": "2025-03-02T09:00:01Z", "properties": {{"price": {token}}}}}'
+    )
     LandingBuilder(tmp_path).add("cart_events", "tracks", DT, good).add("cart_events", "tracks", DT, bare).write()
     con = duckdb.connect()
     # DuckDB's own parser takes it: the loader must not

@@ -17,8 +17,10 @@ from dagster_project.lib.dbt import dbt_executable
 from dagster_project.lib.environment import DUCKDB_ENV, resources_for
 from dagster_project.lib.settings import DBT_PROJECT_DIR
 
-_SHOW = "select current_setting('memory_limit') as m, current_setting('threads') as t, " \
-        "current_setting('temp_directory') as d"
+_SHOW = (
+    "select current_setting('memory_limit') as m, current_setting('threads') as t, "
+    "current_setting('temp_directory') as d"
+)
 
 
 def _as_duckdb_shows(memory_limit: str) -> str:
@@ -59,7 +61,9 @@ def test_the_defaults_are_3gb_every_core_and_a_folder_beside_the_warehouse(tmp_p
     config, path = _config(tmp_path, {})
     with resources_for(config, path)["warehouse"].connect() as con:
         assert con.execute(_SHOW).fetchone() == (
-            _as_duckdb_shows("3GB"), os.cpu_count(), str(tmp_path / "w.duckdb.tmp")
+            _as_duckdb_shows("3GB"),
+            os.cpu_count(),
+            str(tmp_path / "w.duckdb.tmp"),
         )
 
 
@@ -75,15 +79,32 @@ def test_dbt_connections_have_the_configured_limits(tmp_path: Path) -> None:
     resources_for(config, path)  # exports the settings, as the definitions do before any dbt step
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
     result = subprocess.run(
-        [dbt_executable(), "show", "--inline", _SHOW, "--output", "json", "--log-format", "json",
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--vars", json.dumps({"warehouse_path": str(tmp_path / "w.duckdb")})],
-        capture_output=True, text=True, cwd=DBT_PROJECT_DIR, env={**os.environ, "DO_NOT_TRACK": "1"},
+        [
+            dbt_executable(),
+            "show",
+            "--inline",
+            _SHOW,
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--vars",
+            json.dumps({"warehouse_path": str(tmp_path / "w.duckdb")}),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "DO_NOT_TRACK": "1"},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     shown = [json.loads(line)["data"]["preview"] for line in result.stdout.splitlines() if '"preview"' in line]
     assert shown, result.stdout[-3000:]
-    assert json.loads(shown[0]) == [
-        {"m": _as_duckdb_shows("700MB"), "t": 1, "d": str(tmp_path / "w.duckdb.tmp")}
-    ]
+    assert json.loads(shown[0]) == [{"m": _as_duckdb_shows("700MB"), "t": 1, "d": str(tmp_path / "w.duckdb.tmp")}]

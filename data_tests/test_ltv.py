@@ -132,9 +132,7 @@ def test_summarise_orders_sql_by_hand(column_type: str) -> None:
     con = duckdb.connect()
     # A session time zone far from UTC must not move any purchase to another day.
     con.execute("set TimeZone = 'America/Los_Angeles'")
-    con.execute(
-        f"create table orders (customer_id varchar, ordered_at {column_type}, net_revenue decimal(18, 2))"
-    )
+    con.execute(f"create table orders (customer_id varchar, ordered_at {column_type}, net_revenue decimal(18, 2))")
     for customer_id, ordered_at, revenue in HAND_ORDERS:
         utc = pd.Timestamp(ordered_at).tz_convert("UTC")
         literal = utc.isoformat() if column_type == "timestamptz" else utc.tz_localize(None).isoformat()
@@ -249,7 +247,6 @@ def test_analytic_gradients_match_finite_differences(
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-5)
 
 
-
 def test_likelihoods_per_distinct_value_equal_row_by_row() -> None:
     """Special functions are evaluated once per distinct value and gathered: every row must get
     exactly the number it gets when evaluated alone (same operations, same operands)."""
@@ -269,6 +266,7 @@ def test_likelihoods_per_distinct_value_equal_row_by_row() -> None:
         alone = ltv._gamma_gamma_log_likelihood(gg_params, ltv._SpendData.of(np.array([x_row]), np.array([m_row])))
         assert alone[0][0] == gg_ell[row]
         np.testing.assert_array_equal(alone[1][:, 0], gg_grad[:, row])
+
 
 # Degenerate input -------------------------------------------------------------
 
@@ -372,8 +370,7 @@ def test_expected_purchases_is_continuous_through_a_equal_1() -> None:
     x, t_x, big_t = np.array([0.0, 2.0]), np.array([0.0, 10.0]), np.array([30.0, 30.0])
     at_one = expected_purchases(HAND_BG, 365, x, t_x, big_t)
     around = [
-        expected_purchases(BgNbdParams(r=1.0, alpha=1.0, a=a, b=2.0), 365, x, t_x, big_t)
-        for a in (0.9999, 1.0001)
+        expected_purchases(BgNbdParams(r=1.0, alpha=1.0, a=a, b=2.0), 365, x, t_x, big_t) for a in (0.9999, 1.0001)
     ]
     assert np.isfinite(at_one).all()
     np.testing.assert_allclose(at_one, np.mean(around, axis=0), rtol=1e-3)
@@ -407,9 +404,7 @@ def test_predictions_on_cdnow_are_finite_and_non_negative(
     )
 
 
-def test_discounting_by_hand(
-    cdnow_summary: pd.DataFrame, cdnow_fit: tuple[BgNbdParams, GammaGammaParams]
-) -> None:
+def test_discounting_by_hand(cdnow_summary: pd.DataFrame, cdnow_fit: tuple[BgNbdParams, GammaGammaParams]) -> None:
     bg, gg = cdnow_fit
     # Within one 30-day step everything is discounted by (1 + rate) ** (-h / 365).
     plain = predict(cdnow_summary, bg, gg, horizon_days=30)

@@ -77,14 +77,31 @@ def test_holdout_purchases_count_days_after_the_cut_off_up_to_as_of() -> None:
     orders on 1 February (one purchase day), one on 28 February 23:59 (in), one at 00:00 on 1
     March (after as_of): 2. c2: nothing after the cut-off: 0. c3 first buys in the holdout:
     not a calibration customer."""
-    orders = pd.DataFrame({
-        "customer_id": ["c1", "c1", "c1", "c1", "c1", "c2", "c3"],
-        "ordered_at": pd.to_datetime(["2025-01-10 10:00", "2025-01-31 23:59", "2025-02-01 08:00", "2025-02-01 20:00",
-                                      "2025-02-28 23:59", "2025-01-05 12:00", "2025-02-10 12:00"]),
-        "net_revenue": [10.0] * 7,
-    })
-    orders = pd.concat([orders, pd.DataFrame({"customer_id": ["c1"], "ordered_at": [pd.Timestamp("2025-03-01 00:00")],
-                                              "net_revenue": [10.0]})])
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c1", "c1", "c1", "c2", "c3"],
+            "ordered_at": pd.to_datetime(
+                [
+                    "2025-01-10 10:00",
+                    "2025-01-31 23:59",
+                    "2025-02-01 08:00",
+                    "2025-02-01 20:00",
+                    "2025-02-28 23:59",
+                    "2025-01-05 12:00",
+                    "2025-02-10 12:00",
+                ]
+            ),
+            "net_revenue": [10.0] * 7,
+        }
+    )
+    orders = pd.concat(
+        [
+            orders,
+            pd.DataFrame(
+                {"customer_id": ["c1"], "ordered_at": [pd.Timestamp("2025-03-01 00:00")], "net_revenue": [10.0]}
+            ),
+        ]
+    )
     con = duckdb.connect()
     con.register("orders", orders)
     calibration = ltv.summarise_orders_sql(con, "orders", date(2025, 1, 31))
@@ -95,10 +112,23 @@ def test_holdout_purchases_count_days_after_the_cut_off_up_to_as_of() -> None:
 def test_checks_frame_rows_and_relative_errors() -> None:
     """Hand-made check: total 3 predicted against 4 actual (-0.25); bucket 0 predicted 1 against
     0 actual has no relative error."""
-    buckets = pd.DataFrame([("all", 3, 3.0, 4.0), ("0", 2, 1.0, 0.0), ("1", 1, 2.0, 4.0)],
-                           columns=["bucket", "customers", "predicted_purchases", "actual_purchases"])
-    check = ltv.HoldoutCheck(date(2025, 1, 1), 182, ltv.BgNbdParams(1, 2, 3, 4), -10.0, None, None, buckets,
-                             mean_absolute_error=1.5, bias=-1 / 3, cumulative_predicted=5.0, cumulative_actual=6.0)
+    buckets = pd.DataFrame(
+        [("all", 3, 3.0, 4.0), ("0", 2, 1.0, 0.0), ("1", 1, 2.0, 4.0)],
+        columns=["bucket", "customers", "predicted_purchases", "actual_purchases"],
+    )
+    check = ltv.HoldoutCheck(
+        date(2025, 1, 1),
+        182,
+        ltv.BgNbdParams(1, 2, 3, 4),
+        -10.0,
+        None,
+        None,
+        buckets,
+        mean_absolute_error=1.5,
+        bias=-1 / 3,
+        cumulative_predicted=5.0,
+        cumulative_actual=6.0,
+    )
     rows = checks_frame(check, date(2025, 7, 2))
     assert list(rows["frequency_bucket"]) == ["all", "0", "1"]
     assert rows["relative_error"].iloc[0] == -0.25 and np.isnan(rows["relative_error"].iloc[1])
@@ -172,22 +202,28 @@ def test_asset_writes_one_set_of_rows_per_as_of_and_warns_above_the_bound(tmp_pa
     con = duckdb.connect(str(db))
     con.register("cdnow", ltv.cdnow_orders())
     con.execute("create schema intermediate; create schema audit")
-    con.execute("create table intermediate.int_orders_converted as select customer_id, "
-                "cast(ordered_at as timestamp) as ordered_at, net_revenue, true as is_counted from cdnow")
+    con.execute(
+        "create table intermediate.int_orders_converted as select customer_id, "
+        "cast(ordered_at as timestamp) as ordered_at, net_revenue, true as is_counted from cdnow"
+    )
     con.execute("create table audit.load_counts as select date '1998-06-30' as dt, 1 as files")
     con.close()
     config = tmp_path / "orchestration.yaml"
     config.write_text(f"metrics:\n  ltv_holdout_weeks: 39\n  ltv_holdout_max_error: {max_error}\n")
-    resources = {"warehouse": WarehouseResource(path=str(db)),
-                 "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db))}
+    resources = {
+        "warehouse": WarehouseResource(path=str(db)),
+        "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db)),
+    }
     for _ in range(2):
         result = dg.materialize([mart_ltv_model_checks], resources=resources)
         assert result.success
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed is passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute("select frequency_bucket, customers, actual_repeat_purchases, round(relative_error, 3), "
-                           "calibration_end_date from marts.mart_ltv_model_checks order by frequency_bucket").fetchall()
+        rows = con.execute(
+            "select frequency_bucket, customers, actual_repeat_purchases, round(relative_error, 3), "
+            "calibration_end_date from marts.mart_ltv_model_checks order by frequency_bucket"
+        ).fetchall()
     assert len(rows) == 9
     assert rows[-1] == ("all", 2357, 1882.0, -0.121, date(1997, 9, 30))
 
@@ -203,15 +239,19 @@ def test_asset_without_enough_history_warns_and_leaves_an_empty_table(tmp_path) 
     db = tmp_path / "w.duckdb"
     con = duckdb.connect(str(db))
     con.execute("create schema intermediate; create schema audit")
-    con.execute("create table intermediate.int_orders_converted as select * from (values "
-                "('1', timestamp '2025-01-10 12:00', 50.0, true), ('2', timestamp '2025-02-15 12:00', 50.0, true)) "
-                "t(customer_id, ordered_at, net_revenue, is_counted)")
+    con.execute(
+        "create table intermediate.int_orders_converted as select * from (values "
+        "('1', timestamp '2025-01-10 12:00', 50.0, true), ('2', timestamp '2025-02-15 12:00', 50.0, true)) "
+        "t(customer_id, ordered_at, net_revenue, is_counted)"
+    )
     con.execute("create table audit.load_counts as select date '2025-04-15' as dt, 1 as files")
     con.close()
     config = tmp_path / "orchestration.yaml"
     config.write_text("metrics:\n  ltv_holdout_weeks: 4\n")
-    resources = {"warehouse": WarehouseResource(path=str(db)),
-                 "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db))}
+    resources = {
+        "warehouse": WarehouseResource(path=str(db)),
+        "settings": JourneySettingsResource(config_path=str(config), landing=str(tmp_path), warehouse=str(db)),
+    }
     result = dg.materialize([mart_ltv_model_checks], resources=resources)
     assert result.success
     (evaluation,) = result.get_asset_check_evaluations()

@@ -88,8 +88,9 @@ def test_landing_sensor_evaluation_requests_extract_runs(tmp_path: Path) -> None
     b.add("reviews", "reviews", "2025-03-02", review("b", "2025-03-02 07:00", stars=4)).write()
     (landing / "reviews" / "reviews" / "dt=garbage").mkdir()  # not a day: neither a partition nor a request
     env = {**os.environ, "JOURNEY_LANDING": str(landing)}
-    done = subprocess.run([sys.executable, "-c", _SENSOR_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _SENSOR_SCRIPT], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2025-03-01", "2025-03-01,2025-03-02", "0"]
 
@@ -123,9 +124,14 @@ def test_only_a_lock_conflict_or_busy_io_is_transient(tmp_path: Path) -> None:
 
     path = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('ok', flush=True); "
-         "sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ok"
@@ -167,8 +173,12 @@ def test_the_build_plan_is_the_build_job_minus_the_blocked_downstream() -> None:
     clean = plan_build(graph, [], "2025-03-01", "2025-03-02", as_of=None, full_refresh=True)
     assert set(clean.assets) == build and not clean.blocked and not clean.tags()
     ops = clean.run_config("/tmp/parsed").to_config_dict()["ops"]
-    assert ops["journey_dbt"]["config"] == {"window_start": "2025-03-01", "window_end": "2025-03-02",
-                                            "full_refresh": True, "parsed_target_path": "/tmp/parsed"}
+    assert ops["journey_dbt"]["config"] == {
+        "window_start": "2025-03-01",
+        "window_end": "2025-03-02",
+        "full_refresh": True,
+        "parsed_target_path": "/tmp/parsed",
+    }
     assert ops["marts__mart_customer_ltv"]["config"] == {}  # as_of: the newest day loaded
 
     orders = dg.AssetKey(["raw", "crm", "orders"])
@@ -188,10 +198,15 @@ def test_the_sensor_after_an_extract_launches_the_plan(tmp_path: Path) -> None:
     defs = _defs()
     sensor = defs.get_repository_def().get_sensor_def("build_after_extract")
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        run = instance.create_run_for_job(defs.resolve_job_def("extract_landing"),
-                                          status=dg.DagsterRunStatus.SUCCESS, tags={"dagster/partition": "2025-03-02"})
+        run = instance.create_run_for_job(
+            defs.resolve_job_def("extract_landing"),
+            status=dg.DagsterRunStatus.SUCCESS,
+            tags={"dagster/partition": "2025-03-02"},
+        )
         context = dg.build_run_status_sensor_context(
-            sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+            sensor_name=sensor.name,
+            dagster_instance=instance,
+            dagster_run=run,
             dagster_event=dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name=run.job_name),
         )
         request = sensor(context)
@@ -200,13 +215,19 @@ def test_the_sensor_after_an_extract_launches_the_plan(tmp_path: Path) -> None:
     assert request.asset_selection == list(expected.assets)
     assert request.run_config == expected.run_config().to_config_dict()
     assert request.run_config["ops"]["journey_dbt"]["config"] == {
-        "as_of": "2025-03-02", "window_start": "2025-03-02", "window_end": "2025-03-02", "full_refresh": False}
+        "as_of": "2025-03-02",
+        "window_start": "2025-03-02",
+        "window_end": "2025-03-02",
+        "full_refresh": False,
+    }
 
 
 def test_backfill_with_end_before_start_is_a_usage_error_before_anything_starts() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "dagster_project.cli", "backfill", "--start", "2025-03-02", "--end", "2025-03-01"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "journey backfill: error: --end 2025-03-01 is before --start 2025-03-02"

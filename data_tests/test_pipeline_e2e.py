@@ -34,8 +34,18 @@ from landing_builder import (
 )
 
 D1, D2 = "2025-03-01", "2025-03-02"
-PERSONAL = ["Ana@Example.com", "ana@example.com", "bo@example.com", "Petrova", "501 234 567", "+48501234567",
-            "+48 501 234 567", "Dzięki", "Zu klein", "Where is my parcel"]
+PERSONAL = [
+    "Ana@Example.com",
+    "ana@example.com",
+    "bo@example.com",
+    "Petrova",
+    "501 234 567",
+    "+48501234567",
+    "+48 501 234 567",
+    "Dzięki",
+    "Zu klein",
+    "Where is my parcel",
+]
 
 
 def build_scenario(root: Path) -> Path:
@@ -46,21 +56,64 @@ def build_scenario(root: Path) -> Path:
     b.add("crm", "contacts", D2, contact("1", "2025-03-01 09:00", email="Ana@Example.com ", phone="501 234 567"))
     b.add("crm", "products", D1, product("P-1", "2025-03-01 00:00", category="footwear", price="59.95"))
     items = [("P-1", "50.00", "2")]
-    b.add("crm", "orders", D1, order("880", "1", "2025-03-01 12:00", total="100.00", external_id="ord_9f2c",
-                                     items=items))
-    b.add("crm", "orders", D2, order("880", "1", "2025-03-01 12:00", total="100.00", refund="30.00",
-                                     updated="2025-03-02 08:00", external_id="ord_9f2c", items=items))
+    b.add(
+        "crm", "orders", D1, order("880", "1", "2025-03-01 12:00", total="100.00", external_id="ord_9f2c", items=items)
+    )
+    b.add(
+        "crm",
+        "orders",
+        D2,
+        order(
+            "880",
+            "1",
+            "2025-03-01 12:00",
+            total="100.00",
+            refund="30.00",
+            updated="2025-03-02 08:00",
+            external_id="ord_9f2c",
+            items=items,
+        ),
+    )
     b.add("crm", "owners", D1, owner("301", "ola@shop.example"))
-    b.add("crm", "tickets", D1, ticket("55", "1", "2025-03-01 08:00", replied="2025-03-01 09:30",
-                                       closed="2025-03-02 12:00", updated="2025-03-01 09:30"))
+    b.add(
+        "crm",
+        "tickets",
+        D1,
+        ticket(
+            "55",
+            "1",
+            "2025-03-01 08:00",
+            replied="2025-03-01 09:30",
+            closed="2025-03-02 12:00",
+            updated="2025-03-01 09:30",
+        ),
+    )
     b.add("crm", "feedback_submissions", D2, survey("77", "1", "2025-03-02 18:00", value="9", group="DETRACTOR"))
     b.add("crm", "feedback_submissions", D2, survey("78", "2", "2025-03-02 18:00", value="3"))
     b.add("crm", "feedback_submissions", D2, survey("79", None, "2025-03-02 18:00", value="11"))
     b.add("calls", "calls", D1, call(812345, "2025-03-01 10:00", caller="+48 501-234-567"))
-    added = track("m-1", "Product Added", "2025-03-01T11:15:00.123+01:00", anonymous_id="a-7", cart_id="c-1",
-                  product_id="P-1", price=59.95, quantity=1)
-    completed = track("m-2", "Order Completed", "2025-03-01T12:00:00+01:00", anonymous_id="a-7", user_id="1",
-                      cart_id="c-1", order_id="ord_9f2c", revenue=100.0, total=100.0, currency="EUR")
+    added = track(
+        "m-1",
+        "Product Added",
+        "2025-03-01T11:15:00.123+01:00",
+        anonymous_id="a-7",
+        cart_id="c-1",
+        product_id="P-1",
+        price=59.95,
+        quantity=1,
+    )
+    completed = track(
+        "m-2",
+        "Order Completed",
+        "2025-03-01T12:00:00+01:00",
+        anonymous_id="a-7",
+        user_id="1",
+        cart_id="c-1",
+        order_id="ord_9f2c",
+        revenue=100.0,
+        total=100.0,
+        currency="EUR",
+    )
     b.add("cart_events", "tracks", D1, added).add("cart_events", "tracks", D1, completed)
     b.add("cart_events", "tracks", D2, completed)  # re-sent the next day: same messageId
     b.add("reviews", "reviews", D2, review("rv-1", "2025-03-02 07:00", stars=2, reference="ord_9f2c"))
@@ -100,8 +153,11 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def test_every_landing_line_is_loaded_or_quarantined(warehouse: Path) -> None:
-    counts = _rows(warehouse, "select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined "
-                              "from audit.load_counts where lines_read > 0 order by 1, 2, 3")
+    counts = _rows(
+        warehouse,
+        "select source, entity, dt::varchar, lines_read, rows_loaded, rows_quarantined "
+        "from audit.load_counts where lines_read > 0 order by 1, 2, 3",
+    )
     assert all(read == loaded + quarantined for *_, read, loaded, quarantined in counts)
     assert sum(read for *_, read, _, _ in counts) == 17  # every line build_scenario wrote
     reasons = sorted(r for (r,) in _rows(warehouse, "select reason_code from audit.quarantine"))
@@ -111,8 +167,11 @@ def test_every_landing_line_is_loaded_or_quarantined(warehouse: Path) -> None:
 
 
 def test_nps_mart_by_hand(warehouse: Path) -> None:
-    rows = _rows(warehouse, "select response_date::varchar, segment, survey_channel, responses, promoters, "
-                            "passives, detractors, nps from marts.mart_nps_daily order by segment")
+    rows = _rows(
+        warehouse,
+        "select response_date::varchar, segment, survey_channel, responses, promoters, "
+        "passives, detractors, nps from marts.mart_nps_daily order by segment",
+    )
     assert rows == [
         (D2, "smb", "EMAIL", 1, 1, 0, 0, 100.0),  # the 9 labelled DETRACTOR by the vendor is a promoter
         (D2, "unknown", "EMAIL", 1, 0, 0, 1, -100.0),  # erased contact: counted, no longer attributed
@@ -120,17 +179,38 @@ def test_nps_mart_by_hand(warehouse: Path) -> None:
 
 
 def test_dim_customers_by_hand(warehouse: Path) -> None:
-    rows = _rows(warehouse, "select customer_id, email_sha256, phone_sha256, segment, lifetime_orders, "
-                            "lifetime_revenue from marts.dim_customers")
-    assert rows == [("1", hashlib.sha256(b"ana@example.com").hexdigest(),
-                     hashlib.sha256(b"+48501234567").hexdigest(), "smb", 1, pytest.approx(70.0))]
+    rows = _rows(
+        warehouse,
+        "select customer_id, email_sha256, phone_sha256, segment, lifetime_orders, "
+        "lifetime_revenue from marts.dim_customers",
+    )
+    assert rows == [
+        (
+            "1",
+            hashlib.sha256(b"ana@example.com").hexdigest(),
+            hashlib.sha256(b"+48501234567").hexdigest(),
+            "smb",
+            1,
+            pytest.approx(70.0),
+        )
+    ]
 
 
 def test_journey_of_customer_one_in_order(warehouse: Path) -> None:
-    rows = _rows(warehouse, "select customer_touchpoint_number, touchpoint, channel, revenue_amount, score, "
-                            "sentiment from marts.fct_customer_journey where customer_id = '1' order by 1")
-    assert [r[1] for r in rows] == ["signed_up", "call_answered", "cart_started", "order_placed",
-                                    "review_posted", "order_refunded", "survey_answered"]
+    rows = _rows(
+        warehouse,
+        "select customer_touchpoint_number, touchpoint, channel, revenue_amount, score, "
+        "sentiment from marts.fct_customer_journey where customer_id = '1' order by 1",
+    )
+    assert [r[1] for r in rows] == [
+        "signed_up",
+        "call_answered",
+        "cart_started",
+        "order_placed",
+        "review_posted",
+        "order_refunded",
+        "survey_answered",
+    ]
     by_touchpoint = {r[1]: r for r in rows}
     assert by_touchpoint["order_placed"][3] == pytest.approx(100.0)
     assert by_touchpoint["order_refunded"][3] == pytest.approx(-30.0)
@@ -144,8 +224,9 @@ def test_journey_of_customer_one_in_order(warehouse: Path) -> None:
 
 
 def test_cart_started_in_utc_not_device_time(warehouse: Path) -> None:
-    rows = _rows(warehouse, "select occurred_at::varchar from marts.fct_customer_journey "
-                            "where touchpoint = 'cart_started'")
+    rows = _rows(
+        warehouse, "select occurred_at::varchar from marts.fct_customer_journey where touchpoint = 'cart_started'"
+    )
     assert rows == [("2025-03-01 10:15:00.123",)]
 
 
@@ -175,7 +256,13 @@ def test_a_source_over_the_quarantine_threshold_blocks_only_its_downstream(tmp_p
     assert "FAIL raw/reviews/reviews :: quarantine_share" in result.stdout
     assert "Blocked: raw/reviews/reviews" in result.stdout
     assert "Result: FAILED" in result.stdout
-    built = {name for (name,) in _rows(db, "select table_name from information_schema.tables "
-                                           "where table_schema in ('marts', 'staging', 'intermediate')")}
+    built = {
+        name
+        for (name,) in _rows(
+            db,
+            "select table_name from information_schema.tables "
+            "where table_schema in ('marts', 'staging', 'intermediate')",
+        )
+    }
     assert "stg_reviews__reviews" not in built and "fct_customer_journey" not in built  # downstream of reviews
     assert {"dim_customers", "mart_nps_daily", "int_calls_measured"} <= built  # the rest was built

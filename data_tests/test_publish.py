@@ -27,8 +27,13 @@ from dagster_project.publish.catalog import (
 from dagster_project.publish.publication import Targets, publish
 
 MARTS = [
-    Mart("mart_orders_daily", "One row per day.", {"order_date": "UTC day", "revenue": "Net revenue, EUR"}, {},
-         ("order_date",)),
+    Mart(
+        "mart_orders_daily",
+        "One row per day.",
+        {"order_date": "UTC day", "revenue": "Net revenue, EUR"},
+        {},
+        ("order_date",),
+    ),
     Mart("mart_events", "One row per event.", {}, {}, ("event_id",)),
 ]
 
@@ -69,33 +74,63 @@ def test_published_types() -> None:
 
 def test_marts_are_the_assets_in_schema_marts_with_grain_and_descriptions_from_dbt() -> None:
     specs = [
-        dg.AssetSpec(["marts", "mart_a"], description="dbt's copy",
-                     metadata={"dagster/table_name": "warehouse.marts.mart_a", "dagster_dbt/unique_id": "model.j.a"}),
+        dg.AssetSpec(
+            ["marts", "mart_a"],
+            description="dbt's copy",
+            metadata={"dagster/table_name": "warehouse.marts.mart_a", "dagster_dbt/unique_id": "model.j.a"},
+        ),
         dg.AssetSpec(["intermediate", "int_b"], metadata={"dagster/table_name": "warehouse.intermediate.int_b"}),
-        dg.AssetSpec(["marts", "mart_py"], description="Python mart.", metadata={
-            "dagster/table_name": "marts.mart_py",
-            "dagster/column_schema": dg.TableSchema(columns=[
-                dg.TableColumn("customer_id", "VARCHAR", description="The customer.",
-                               constraints=dg.TableColumnConstraints(unique=True)),
-                dg.TableColumn("value", "DOUBLE")])}),
+        dg.AssetSpec(
+            ["marts", "mart_py"],
+            description="Python mart.",
+            metadata={
+                "dagster/table_name": "marts.mart_py",
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        dg.TableColumn(
+                            "customer_id",
+                            "VARCHAR",
+                            description="The customer.",
+                            constraints=dg.TableColumnConstraints(unique=True),
+                        ),
+                        dg.TableColumn("value", "DOUBLE"),
+                    ]
+                ),
+            },
+        ),
     ]
     sources = mart_sources(specs)
     assert [s.table for s in sources] == ["mart_a", "mart_py"]
-    manifest = {"nodes": {
-        "model.j.a": {"description": "One row per\n  day x segment.", "columns": {
-            "day": {"description": "UTC day", "data_type": None},
-            "amount": {"description": "", "data_type": "decimal(12,4)"}}},
-        "test.j.u1": {"resource_type": "test", "attached_node": "model.j.a",
-                      "test_metadata": {"name": "unique_combination", "kwargs": {"columns": ["day", "segment"]}}},
-        "test.j.nn": {"resource_type": "test", "attached_node": "model.j.a",
-                      "test_metadata": {"name": "not_null", "kwargs": {"column_name": "day"}}},
-    }}
+    manifest = {
+        "nodes": {
+            "model.j.a": {
+                "description": "One row per\n  day x segment.",
+                "columns": {
+                    "day": {"description": "UTC day", "data_type": None},
+                    "amount": {"description": "", "data_type": "decimal(12,4)"},
+                },
+            },
+            "test.j.u1": {
+                "resource_type": "test",
+                "attached_node": "model.j.a",
+                "test_metadata": {"name": "unique_combination", "kwargs": {"columns": ["day", "segment"]}},
+            },
+            "test.j.nn": {
+                "resource_type": "test",
+                "attached_node": "model.j.a",
+                "test_metadata": {"name": "not_null", "kwargs": {"column_name": "day"}},
+            },
+        }
+    }
     a, py = resolve_marts(sources, manifest)
     assert (a.description, a.grain) == ("One row per day x segment.", ("day", "segment"))
     assert a.column_descriptions == {"day": "UTC day"}
     assert a.declared_types == {"amount": "decimal(12,4)"}
-    assert (py.description, py.grain, py.column_descriptions) == ("Python mart.", ("customer_id",),
-                                                                  {"customer_id": "The customer."})
+    assert (py.description, py.grain, py.column_descriptions) == (
+        "Python mart.",
+        ("customer_id",),
+        {"customer_id": "The customer."},
+    )
 
 
 def test_targets_default_beside_the_warehouse_and_postgres_only_from_the_environment(tmp_path: Path) -> None:
@@ -124,17 +159,26 @@ def test_snapshot_and_parquet_replace_the_old_ones_while_a_reader_holds_them(tmp
     reader.close()
     assert result.rows == {"mart_orders_daily": 5, "mart_events": 10}
     fresh = duckdb.connect(str(targets.snapshot), read_only=True)
-    row = fresh.execute("select orders, revenue, last_order_at from marts.mart_orders_daily "
-                        "where order_date = date '2025-03-02'").fetchone()
-    types = fresh.execute("select column_name, data_type from duckdb_columns() "
-                          "where table_name = 'mart_orders_daily' order by column_index").fetchall()
-    comments = fresh.execute("select comment from duckdb_columns() where table_name = 'mart_orders_daily' "
-                             "and column_name = 'revenue'").fetchone()
+    row = fresh.execute(
+        "select orders, revenue, last_order_at from marts.mart_orders_daily where order_date = date '2025-03-02'"
+    ).fetchone()
+    types = fresh.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where table_name = 'mart_orders_daily' order by column_index"
+    ).fetchall()
+    comments = fresh.execute(
+        "select comment from duckdb_columns() where table_name = 'mart_orders_daily' and column_name = 'revenue'"
+    ).fetchone()
     fresh.close()
     assert str(row[1]) == "10.13"  # 10.125 rounded to the cent
     assert row[2].isoformat() == "2025-03-02T23:30:00+00:00"  # the naive timestamp read as UTC
-    assert types == [("order_date", "DATE"), ("orders", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
-                     ("avg_items", "DOUBLE"), ("last_order_at", "TIMESTAMP WITH TIME ZONE")]
+    assert types == [
+        ("order_date", "DATE"),
+        ("orders", "BIGINT"),
+        ("revenue", "DECIMAL(18,2)"),
+        ("avg_items", "DOUBLE"),
+        ("last_order_at", "TIMESTAMP WITH TIME ZONE"),
+    ]
     assert comments == ("Net revenue, EUR",)
     assert sorted(p.name for p in targets.parquet.iterdir()) == ["mart_events.parquet", "mart_orders_daily.parquet"]
     assert sorted(p.name for p in targets.snapshot.parent.iterdir()) == ["journey_marts.duckdb", "pq"]
@@ -160,8 +204,12 @@ def test_postgres_swap_shows_readers_one_whole_publication(tmp_path: Path, postg
     mart in one query, as fast as it can: each answer is the old set's or the new set's."""
     small = duckdb.connect(str(_warehouse(tmp_path / "small.duckdb", days=2)))
     large = duckdb.connect(str(_warehouse(tmp_path / "large.duckdb", days=7)))
-    targets = Targets(snapshot=tmp_path / "serving" / "journey_marts.duckdb", parquet=tmp_path / "serving" / "pq",
-                      postgres_dsn=postgres_dsn, postgres_schema="swap_test")
+    targets = Targets(
+        snapshot=tmp_path / "serving" / "journey_marts.duckdb",
+        parquet=tmp_path / "serving" / "pq",
+        postgres_dsn=postgres_dsn,
+        postgres_schema="swap_test",
+    )
     publish(small, MARTS, targets)
     with psycopg.connect(postgres_dsn, autocommit=True) as admin:
         admin.execute("drop role if exists bi_reader")
@@ -176,8 +224,12 @@ def test_postgres_swap_shows_readers_one_whole_publication(tmp_path: Path, postg
         while not stop.is_set():
             try:
                 with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-                    seen.append(conn.execute("select (select count(*) from swap_test.mart_orders_daily), "
-                                             "(select count(*) from swap_test.mart_events)").fetchone())
+                    seen.append(
+                        conn.execute(
+                            "select (select count(*) from swap_test.mart_orders_daily), "
+                            "(select count(*) from swap_test.mart_events)"
+                        ).fetchone()
+                    )
             except psycopg.Error as exc:
                 errors.append(str(exc))
 
@@ -194,13 +246,19 @@ def test_postgres_swap_shows_readers_one_whole_publication(tmp_path: Path, postg
     assert {(2, 4), (7, 14)} <= set(seen)  # the reader saw both, so it ran across the swaps
     with psycopg.connect(postgres_dsn) as conn:
         schemas = {n for (n,) in conn.execute("select nspname from pg_namespace where nspname like 'swap_test%'")}
-        key = conn.execute("select pg_get_constraintdef(oid) from pg_constraint "
-                           "where conrelid = 'swap_test.mart_orders_daily'::regclass and contype = 'p'").fetchone()
+        key = conn.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conrelid = 'swap_test.mart_orders_daily'::regclass and contype = 'p'"
+        ).fetchone()
         comment = conn.execute("select col_description('swap_test.mart_orders_daily'::regclass, 3)").fetchone()
-        label = conn.execute("select count(*) filter (where label is null), count(*) filter (where label = '') "
-                             "from swap_test.mart_events").fetchone()
-        granted = conn.execute("select has_table_privilege('bi_reader', 'swap_test.mart_events', 'select'), "
-                               "has_schema_privilege('bi_reader', 'swap_test', 'usage')").fetchone()
+        label = conn.execute(
+            "select count(*) filter (where label is null), count(*) filter (where label = '') "
+            "from swap_test.mart_events"
+        ).fetchone()
+        granted = conn.execute(
+            "select has_table_privilege('bi_reader', 'swap_test.mart_events', 'select'), "
+            "has_schema_privilege('bi_reader', 'swap_test', 'usage')"
+        ).fetchone()
     assert schemas == {"swap_test"}  # the loading and the previous schema are gone
     assert key == ("PRIMARY KEY (order_date)",)
     assert comment == ("Net revenue, EUR",)

@@ -31,15 +31,31 @@ from landing_builder import LandingBuilder, contact, review
 from test_pipeline_e2e import build_scenario, lenient_config
 
 D3 = "2025-03-03"
-ALLOWED_TYPES = {"BIGINT", "INTEGER", "SMALLINT", "DOUBLE", "BOOLEAN", "DATE", "VARCHAR",
-                 "TIMESTAMP WITH TIME ZONE", "DECIMAL(18,2)"}
+ALLOWED_TYPES = {
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "DOUBLE",
+    "BOOLEAN",
+    "DATE",
+    "VARCHAR",
+    "TIMESTAMP WITH TIME ZONE",
+    "DECIMAL(18,2)",
+}
 
 
 def _journey(*args: str, dsn: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JOURNEY_PG_DSN": dsn} if dsn else {k: v for k, v in os.environ.items()
-                                                              if k != "JOURNEY_PG_DSN"}
-    return subprocess.run([sys.executable, "-m", "dagster_project.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=900, env=env)
+    env = (
+        {**os.environ, "JOURNEY_PG_DSN": dsn} if dsn else {k: v for k, v in os.environ.items() if k != "JOURNEY_PG_DSN"}
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
 
 
 def _norm(value: Any, money: bool = False) -> str:
@@ -68,8 +84,12 @@ def _duckdb_marts(path: Path, parquet: Path | None = None) -> dict[str, tuple[in
     """(rows, checksum) per mart of a DuckDB file (its marts schema), or of the Parquet files."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
-                                            "order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
         out = {}
         for table in tables:
             source = f"read_parquet('{parquet / (table + '.parquet')}')" if parquet else f'marts."{table}"'
@@ -83,8 +103,10 @@ def _duckdb_marts(path: Path, parquet: Path | None = None) -> dict[str, tuple[in
 
 def _postgres_marts(dsn: str) -> dict[str, tuple[int, str]]:
     with psycopg.connect(dsn) as conn:
-        tables = [t for (t,) in conn.execute(
-            "select tablename from pg_tables where schemaname = 'marts' order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in conn.execute("select tablename from pg_tables where schemaname = 'marts' order by 1").fetchall()
+        ]
         out = {}
         for table in tables:
             cur = conn.execute(f'select * from marts."{table}"')
@@ -144,15 +166,20 @@ def history(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> dict
 
     h["first"] = _journey(*run, "--config", lenient, dsn=postgres_dsn)
     assert h["first"].returncode == 0, h["first"].stdout + h["first"].stderr
-    h["sinks_first"] = {"warehouse": _duckdb_marts(warehouse), "snapshot": _duckdb_marts(snapshot),
-                        "parquet": _duckdb_marts(snapshot, parquet), "postgres": _postgres_marts(postgres_dsn)}
+    h["sinks_first"] = {
+        "warehouse": _duckdb_marts(warehouse),
+        "snapshot": _duckdb_marts(snapshot),
+        "parquet": _duckdb_marts(snapshot, parquet),
+        "postgres": _postgres_marts(postgres_dsn),
+    }
     h["state_first"] = _state(snapshot, parquet, postgres_dsn)
 
     h["blocked"] = _journey(*run, "--config", strict, dsn=postgres_dsn)
     h["state_blocked"] = _state(snapshot, parquet, postgres_dsn)
 
-    LandingBuilder(landing).add("crm", "contacts", D3, contact("3", "2025-03-03 09:00", email="cy@example.com")) \
-        .add("reviews", "reviews", D3, review("rv-2", "2025-03-03 07:00", stars=5)).write()
+    LandingBuilder(landing).add("crm", "contacts", D3, contact("3", "2025-03-03 09:00", email="cy@example.com")).add(
+        "reviews", "reviews", D3, review("rv-2", "2025-03-03 07:00", stars=5)
+    ).write()
     tables = sorted(h["sinks_first"]["postgres"])
     held = duckdb.connect(str(snapshot), read_only=True)
     poller = _Poller(postgres_dsn, tables)
@@ -172,8 +199,12 @@ def history(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> dict
     h["polls"], h["poll_errors"] = poller.seen, poller.errors
     h["pg_old"] = tuple(h["sinks_first"]["postgres"][t][0] for t in tables)
     h["pg_new"] = _pg_counts(postgres_dsn, tables)
-    h["sinks_second"] = {"warehouse": _duckdb_marts(warehouse), "snapshot": _duckdb_marts(snapshot),
-                         "parquet": _duckdb_marts(snapshot, parquet), "postgres": _postgres_marts(postgres_dsn)}
+    h["sinks_second"] = {
+        "warehouse": _duckdb_marts(warehouse),
+        "snapshot": _duckdb_marts(snapshot),
+        "parquet": _duckdb_marts(snapshot, parquet),
+        "postgres": _postgres_marts(postgres_dsn),
+    }
     h["dsn"] = postgres_dsn
     return h
 
@@ -235,10 +266,18 @@ def test_published_types_are_bi_friendly(history: dict[str, Any]) -> None:
     con = duckdb.connect(str(history["snapshot"]), read_only=True)
     wh = duckdb.connect(str(history["warehouse"]), read_only=True)
     try:
-        published = dict(((t, c), d) for t, c, d in con.execute(
-            "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'marts'").fetchall())
-        source = dict(((t, c), d) for t, c, d in wh.execute(
-            "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'marts'").fetchall())
+        published = dict(
+            ((t, c), d)
+            for t, c, d in con.execute(
+                "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'marts'"
+            ).fetchall()
+        )
+        source = dict(
+            ((t, c), d)
+            for t, c, d in wh.execute(
+                "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'marts'"
+            ).fetchall()
+        )
         schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
     finally:
         con.close()
@@ -260,14 +299,20 @@ def test_published_types_are_bi_friendly(history: dict[str, Any]) -> None:
 
 def test_comments_and_primary_keys_come_from_the_dbt_project(history: dict[str, Any]) -> None:
     manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    models = {n["name"]: n for n in manifest["nodes"].values()
-              if n["resource_type"] == "model" and n["schema"] == "marts"}
+    models = {
+        n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
     con = duckdb.connect(str(history["snapshot"]), read_only=True)
     try:
-        tables = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'")
-                      .fetchall())
-        columns = {(t, c): comment for t, c, comment in con.execute(
-            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'").fetchall()}
+        tables = dict(
+            con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+        )
+        columns = {
+            (t, c): comment
+            for t, c, comment in con.execute(
+                "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert all(tables.values()), "every published table has a comment"
@@ -280,12 +325,15 @@ def test_comments_and_primary_keys_come_from_the_dbt_project(history: dict[str, 
                 assert columns[(name, column)] == " ".join(spec["description"].split()), (name, column)
     assert described > 0
     with psycopg.connect(history["dsn"]) as conn:
-        keys = dict(conn.execute(
-            "select c.relname, array_agg(a.attname order by k.ord) from pg_constraint p "
-            "join pg_class c on c.oid = p.conrelid join pg_namespace n on n.oid = c.relnamespace "
-            "cross join unnest(p.conkey) with ordinality k(attnum, ord) "
-            "join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum "
-            "where n.nspname = 'marts' and p.contype = 'p' group by c.relname").fetchall())
+        keys = dict(
+            conn.execute(
+                "select c.relname, array_agg(a.attname order by k.ord) from pg_constraint p "
+                "join pg_class c on c.oid = p.conrelid join pg_namespace n on n.oid = c.relnamespace "
+                "cross join unnest(p.conkey) with ordinality k(attnum, ord) "
+                "join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum "
+                "where n.nspname = 'marts' and p.contype = 'p' group by c.relname"
+            ).fetchall()
+        )
         pg_comment = conn.execute("select obj_description('marts.mart_nps_daily'::regclass, 'pg_class')").fetchone()[0]
     assert keys["mart_nps_daily"] == ["response_date", "segment", "survey_channel"]
     assert keys["dim_customers"] == ["customer_id"]
@@ -308,8 +356,9 @@ def test_snapshot_opens_with_a_duckdb_1_4_client(history: dict[str, Any], reques
         "con.execute(\"select table_name from duckdb_tables() where schema_name = 'marts'\").fetchall()}\n"
         "print(json.dumps({'version': duckdb.__version__, 'rows': rows}))\n"
     )
-    result = subprocess.run([str(python), "-c", script, str(history["snapshot"])], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [str(python), "-c", script, str(history["snapshot"])], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["version"].startswith("1.4.")

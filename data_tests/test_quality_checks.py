@@ -228,7 +228,9 @@ def test_gx_suite_in_the_worker_process_equals_in_process(
         ("expect_compound_columns_to_be_unique", "WARN", 2),  # both rows of the call sent twice
     }
     assert (in_worker.passed, in_worker.severity, in_worker.failing_count) == (
-        in_process.passed, in_process.severity, in_process.failing_count
+        in_process.passed,
+        in_process.severity,
+        in_process.failing_count,
     )
 
 

@@ -28,21 +28,43 @@ def _hand_made_marts(path: Path) -> Path:
         con.execute("create schema marts")
         columns = ", ".join(f"{c} {'date' if c == 'month_start' else 'double'}" for c in SCORECARD_COLUMNS)
         con.execute(f"create table marts.mart_cx_scorecard_monthly ({columns})")
-        january = {"month_start": date(2025, 1, 1), "nps": 30.0, "nps_margin_of_error": 12.5, "csat_pct": 81.0,
-                   "ces_pct": 64.0, "cart_abandonment_rate": 0.72, "call_abandonment_rate": 0.05,
-                   "avg_first_response_minutes": 95.0, "avg_resolution_hours": 20.0, "ticket_resolution_rate": 0.9,
-                   "positive_review_rate": 0.7, "negative_review_rate": 0.1, "churn_rate": 0.2,
-                   "retention_rate": 0.8, "repeat_order_rate": 0.3, "avg_historical_ltv": 123.45}
-        february = january | {"month_start": date(2025, 2, 1), "nps": None, "nps_margin_of_error": None,
-                              "churn_rate": 0.25, "retention_rate": 0.75}
+        january = {
+            "month_start": date(2025, 1, 1),
+            "nps": 30.0,
+            "nps_margin_of_error": 12.5,
+            "csat_pct": 81.0,
+            "ces_pct": 64.0,
+            "cart_abandonment_rate": 0.72,
+            "call_abandonment_rate": 0.05,
+            "avg_first_response_minutes": 95.0,
+            "avg_resolution_hours": 20.0,
+            "ticket_resolution_rate": 0.9,
+            "positive_review_rate": 0.7,
+            "negative_review_rate": 0.1,
+            "churn_rate": 0.2,
+            "retention_rate": 0.8,
+            "repeat_order_rate": 0.3,
+            "avg_historical_ltv": 123.45,
+        }
+        february = january | {
+            "month_start": date(2025, 2, 1),
+            "nps": None,
+            "nps_margin_of_error": None,
+            "churn_rate": 0.25,
+            "retention_rate": 0.75,
+        }
         march = dict.fromkeys(SCORECARD_COLUMNS) | {"month_start": date(2025, 3, 1), "churn_rate": 0.1}
         for row in (january, february, march):
-            con.execute(f"insert into marts.mart_cx_scorecard_monthly values ({', '.join('?' * len(row))})",
-                        [row[c] for c in SCORECARD_COLUMNS])
-        con.execute("create table marts.mart_support_tickets_daily as select * from (values "
-                    "(date '2025-01-03', 'CHAT', 4.0, 2), (date '2025-01-20', 'CHAT', 8.0, 1), "
-                    "(date '2025-01-05', 'EMAIL', 3000.0, 2), (date '2025-01-05', 'PHONE', 10.0, 1)) "
-                    "t(created_date, channel, first_response_minutes_sum, tickets_replied)")
+            con.execute(
+                f"insert into marts.mart_cx_scorecard_monthly values ({', '.join('?' * len(row))})",
+                [row[c] for c in SCORECARD_COLUMNS],
+            )
+        con.execute(
+            "create table marts.mart_support_tickets_daily as select * from (values "
+            "(date '2025-01-03', 'CHAT', 4.0, 2), (date '2025-01-20', 'CHAT', 8.0, 1), "
+            "(date '2025-01-05', 'EMAIL', 3000.0, 2), (date '2025-01-05', 'PHONE', 10.0, 1)) "
+            "t(created_date, channel, first_response_minutes_sum, tickets_replied)"
+        )
     finally:
         con.close()
     return path
@@ -110,21 +132,27 @@ def _with_service_marts(path: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
         con.execute("drop table marts.mart_support_tickets_daily")
-        con.execute("create table marts.mart_support_tickets_daily as select * from (values "
-                    "(date '2025-01-03', 'CHAT', 4.0, 2, 3, 2, 1), (date '2025-01-20', 'EMAIL', 8.0, 1, 1, 0, 0), "
-                    "(date '2025-02-05', 'EMAIL', 3000.0, 2, 2, 1, 0)) "
-                    "t(created_date, channel, first_response_minutes_sum, tickets_replied, tickets_created, "
-                    "sla_breaches, business_hours_sla_breaches)")
-        con.execute("create table marts.mart_ticket_backlog_daily as select * from (values "
-                    "(date '2025-01-15', 'EMAIL', 5, 5, 100.0), (date '2025-02-28', 'EMAIL', 3, 2, 30.5), "
-                    "(date '2025-02-28', 'CHAT', 2, 2, 12.0), (date '2025-03-10', 'CHAT', 1, 0, 2.0)) "
-                    "t(backlog_date, channel, open_tickets, waiting_on_us_tickets, oldest_open_ticket_age_hours)")
-        con.execute("create table marts.mart_customer_cohorts_monthly as select * from (values "
-                    "(date '2025-01-01', 0, 4, 4, 1.0, 60.0), (date '2025-01-01', 1, 4, 1, 0.25, 70.0), "
-                    "(date '2025-01-01', 2, 4, 2, 0.5, 90.0), (date '2025-02-01', 0, 2, 2, 1.0, 40.0), "
-                    "(date '2025-02-01', 1, 2, 1, 0.5, 55.0), (date '2025-03-01', 0, 1, 1, 1.0, 30.0)) "
-                    "t(cohort_month, months_since_first_order, cohort_customers, customers_active, retention_rate, "
-                    "cumulative_net_revenue_per_customer)")
+        con.execute(
+            "create table marts.mart_support_tickets_daily as select * from (values "
+            "(date '2025-01-03', 'CHAT', 4.0, 2, 3, 2, 1), (date '2025-01-20', 'EMAIL', 8.0, 1, 1, 0, 0), "
+            "(date '2025-02-05', 'EMAIL', 3000.0, 2, 2, 1, 0)) "
+            "t(created_date, channel, first_response_minutes_sum, tickets_replied, tickets_created, "
+            "sla_breaches, business_hours_sla_breaches)"
+        )
+        con.execute(
+            "create table marts.mart_ticket_backlog_daily as select * from (values "
+            "(date '2025-01-15', 'EMAIL', 5, 5, 100.0), (date '2025-02-28', 'EMAIL', 3, 2, 30.5), "
+            "(date '2025-02-28', 'CHAT', 2, 2, 12.0), (date '2025-03-10', 'CHAT', 1, 0, 2.0)) "
+            "t(backlog_date, channel, open_tickets, waiting_on_us_tickets, oldest_open_ticket_age_hours)"
+        )
+        con.execute(
+            "create table marts.mart_customer_cohorts_monthly as select * from (values "
+            "(date '2025-01-01', 0, 4, 4, 1.0, 60.0), (date '2025-01-01', 1, 4, 1, 0.25, 70.0), "
+            "(date '2025-01-01', 2, 4, 2, 0.5, 90.0), (date '2025-02-01', 0, 2, 2, 1.0, 40.0), "
+            "(date '2025-02-01', 1, 2, 1, 0.5, 55.0), (date '2025-03-01', 0, 1, 1, 1.0, 30.0)) "
+            "t(cohort_month, months_since_first_order, cohort_customers, customers_active, retention_rate, "
+            "cumulative_net_revenue_per_customer)"
+        )
     finally:
         con.close()
     return path
@@ -145,8 +173,8 @@ def test_service_section_breaches_backlog_and_cohorts(tmp_path: Path) -> None:
     assert re.search(r'"name":\s*"waiting on the contact".*?"y":\s*\[0,\s*1,\s*1\]', backlog, re.S)
     assert '"30.5 h"' in backlog  # February's oldest open ticket
     assert "<h3>Cohort retention</h3>" in page
-    grid = page[page.index("id='cohort_retention'"):]
-    grid = grid[:grid.index("</section>")]
+    grid = page[page.index("id='cohort_retention'") :]
+    grid = grid[: grid.index("</section>")]
     rows = re.findall(r"<tr><td>(\w+ \d{4})</td><td class='num'>(\d+)</td>(.*?)</tr>", grid)
     assert [(cohort, size) for cohort, size, _ in rows] == [("Jan 2025", "4"), ("Feb 2025", "2"), ("Mar 2025", "1")]
     cells = [re.findall(r">(\d+ %)?</td>", cells) for _, _, cells in rows]
@@ -185,8 +213,15 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     landing = build_scenario(root / "landing")
     db = root / "warehouse" / "journey.duckdb"
     db.parent.mkdir()
-    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config",
-                         str(lenient_config(root / "orchestration.yaml")))
+    result = run_journey(
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(db),
+        "--config",
+        str(lenient_config(root / "orchestration.yaml")),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return db
 
@@ -204,8 +239,9 @@ def test_journey_report_command(built_warehouse: Path, tmp_path: Path) -> None:
     assert "<h3>SLA breach rate: calendar and business hours</h3>" in page and "<h3>Cohort retention</h3>" in page
     assert re.search(r"<tr><td>Jan 2025</td><td class='num'>2</td>.*?>50 %</td>", page)
     # the scenario's March NPS, (1 - 2) / 4 = -25, is the value drawn for March
-    assert re.search(r'"name":\s*"NPS".*?"y":\s*\[null,\s*33\.3333\d*,\s*-25\.0,\s*null\]', _chart_json(page, "nps"),
-                     re.S)
+    assert re.search(
+        r'"name":\s*"NPS".*?"y":\s*\[null,\s*33\.3333\d*,\s*-25\.0,\s*null\]', _chart_json(page, "nps"), re.S
+    )
     # by default the page goes beside the published snapshot (serving/report.html)
     default = run_journey("report", "--warehouse", str(built_warehouse))
     assert default.returncode == 0, default.stdout + default.stderr

@@ -42,22 +42,50 @@ MF = str(Path(sys.executable).parent / "mf")
 DBT = str(Path(sys.executable).parent / "dbt")
 # the scorecard's KPI columns and the metric of the same name that must give the same value
 SCORECARD_METRICS = [
-    "nps", "csat_pct", "ces_pct", "cart_abandonment_rate", "call_abandonment_rate", "avg_first_response_minutes",
-    "avg_resolution_hours", "ticket_resolution_rate", "positive_review_rate", "negative_review_rate", "churn_rate",
-    "retention_rate", "repeat_order_rate",
+    "nps",
+    "csat_pct",
+    "ces_pct",
+    "cart_abandonment_rate",
+    "call_abandonment_rate",
+    "avg_first_response_minutes",
+    "avg_resolution_hours",
+    "ticket_resolution_rate",
+    "positive_review_rate",
+    "negative_review_rate",
+    "churn_rate",
+    "retention_rate",
+    "repeat_order_rate",
 ]
 # every KPI the semantic layer serves (besides the counts each measure also exposes)
 KPI_METRICS = SCORECARD_METRICS + [
-    "checkout_abandonment_rate", "cart_recovery_rate", "service_level_pct", "avg_speed_of_answer_seconds",
-    "avg_handle_seconds", "first_call_resolution_rate", "sla_breach_rate", "cross_sell_rate", "upsell_rate",
-    "avg_historical_ltv", "csat_avg_score", "ces_avg_score", "avg_review_stars", "agent_avg_handle_seconds",
+    "checkout_abandonment_rate",
+    "cart_recovery_rate",
+    "service_level_pct",
+    "avg_speed_of_answer_seconds",
+    "avg_handle_seconds",
+    "first_call_resolution_rate",
+    "sla_breach_rate",
+    "cross_sell_rate",
+    "upsell_rate",
+    "avg_historical_ltv",
+    "csat_avg_score",
+    "ces_avg_score",
+    "avg_review_stars",
+    "agent_avg_handle_seconds",
 ]
 # business hours, ticket lifecycle and cohorts (sem_service.yml, sem_service_lifecycle.yml): not in the scorecard, and
 # the backlog and cohort ones are not sliced like the others (a level; a grid by months since the first order)
 SERVICE_LIFECYCLE_METRICS = [
-    "business_hours_sla_breach_rate", "avg_first_response_business_minutes", "avg_resolution_business_hours",
-    "agent_resolution_rate", "agent_same_day_resolution_rate", "agent_reopen_rate", "backlog_open_tickets",
-    "backlog_oldest_open_ticket_age_hours", "backlog_avg_open_ticket_age_hours", "cohort_retention_rate",
+    "business_hours_sla_breach_rate",
+    "avg_first_response_business_minutes",
+    "avg_resolution_business_hours",
+    "agent_resolution_rate",
+    "agent_same_day_resolution_rate",
+    "agent_reopen_rate",
+    "backlog_open_tickets",
+    "backlog_oldest_open_ticket_age_hours",
+    "backlog_avg_open_ticket_age_hours",
+    "cohort_retention_rate",
     "cohort_cumulative_revenue_per_customer",
 ]
 
@@ -71,29 +99,75 @@ def build_scenario(root: Path) -> Path:
     b.add("crm", "products", day0, product("P-1", "2025-01-02 00:00", category="footwear", price="50.00"))
     b.add("crm", "owners", day0, owner("301", "ola@shop.example"))
     items = [("P-1", "50.00", "1")]
-    for oid, cid, at in [("901", "1", "2025-01-10 12:00"), ("902", "2", "2025-01-20 12:00"),
-                         ("903", "3", "2025-02-15 12:00"), ("904", "2", "2025-03-05 12:00")]:
+    for oid, cid, at in [
+        ("901", "1", "2025-01-10 12:00"),
+        ("902", "2", "2025-01-20 12:00"),
+        ("903", "3", "2025-02-15 12:00"),
+        ("904", "2", "2025-03-05 12:00"),
+    ]:
         b.add("crm", "orders", at[:10], order(oid, cid, at, total="50.00", items=items))
-    answers = [("s1", "1", "2025-02-03 10:00", "NPS", "10"), ("s2", "2", "2025-02-03 11:00", "NPS", "9"),
-               ("s3", "3", "2025-02-04 10:00", "NPS", "3"), ("s4", "1", "2025-03-03 10:00", "NPS", "9"),
-               ("s5", "2", "2025-03-03 11:00", "NPS", "5"), ("s6", "3", "2025-03-04 10:00", "NPS", "6"),
-               ("s7", "3", "2025-03-04 11:00", "NPS", "8"), ("s8", "1", "2025-02-05 10:00", "CSAT", "5"),
-               ("s9", "2", "2025-02-05 11:00", "CSAT", "2"), ("s10", "3", "2025-03-06 10:00", "CES", "6")]
+    answers = [
+        ("s1", "1", "2025-02-03 10:00", "NPS", "10"),
+        ("s2", "2", "2025-02-03 11:00", "NPS", "9"),
+        ("s3", "3", "2025-02-04 10:00", "NPS", "3"),
+        ("s4", "1", "2025-03-03 10:00", "NPS", "9"),
+        ("s5", "2", "2025-03-03 11:00", "NPS", "5"),
+        ("s6", "3", "2025-03-04 10:00", "NPS", "6"),
+        ("s7", "3", "2025-03-04 11:00", "NPS", "8"),
+        ("s8", "1", "2025-02-05 10:00", "CSAT", "5"),
+        ("s9", "2", "2025-02-05 11:00", "CSAT", "2"),
+        ("s10", "3", "2025-03-06 10:00", "CES", "6"),
+    ]
     for sid, cid, at, kind, value in answers:
         b.add("crm", "feedback_submissions", at[:10], survey(sid, cid, at, kind=kind, value=value))
-    for n, day, converts, device in [(1, "2025-02-01", True, "desktop"), (2, "2025-02-02", False, "mobile"),
-                                     (3, "2025-03-03", False, "desktop"), (4, "2025-03-04", True, "mobile"),
-                                     (5, "2025-03-05", False, "mobile")]:
-        b.add("cart_events", "tracks", day, track(
-            f"m{n}a", "Product Added", f"{day}T10:00:00+00:00", anonymous_id=f"a-{n}", cart_id=f"c-{n}",
-            product_id="P-1", price=50.0, quantity=1, device=device))
+    for n, day, converts, device in [
+        (1, "2025-02-01", True, "desktop"),
+        (2, "2025-02-02", False, "mobile"),
+        (3, "2025-03-03", False, "desktop"),
+        (4, "2025-03-04", True, "mobile"),
+        (5, "2025-03-05", False, "mobile"),
+    ]:
+        b.add(
+            "cart_events",
+            "tracks",
+            day,
+            track(
+                f"m{n}a",
+                "Product Added",
+                f"{day}T10:00:00+00:00",
+                anonymous_id=f"a-{n}",
+                cart_id=f"c-{n}",
+                product_id="P-1",
+                price=50.0,
+                quantity=1,
+                device=device,
+            ),
+        )
         if converts:
-            b.add("cart_events", "tracks", day, track(
-                f"m{n}b", "Order Completed", f"{day}T11:00:00+00:00", anonymous_id=f"a-{n}", cart_id=f"c-{n}",
-                order_id=f"ord_x{n}", revenue=50.0, total=50.0, currency="EUR", device=device))
+            b.add(
+                "cart_events",
+                "tracks",
+                day,
+                track(
+                    f"m{n}b",
+                    "Order Completed",
+                    f"{day}T11:00:00+00:00",
+                    anonymous_id=f"a-{n}",
+                    cart_id=f"c-{n}",
+                    order_id=f"ord_x{n}",
+                    revenue=50.0,
+                    total=50.0,
+                    currency="EUR",
+                    device=device,
+                ),
+            )
     b.add("reviews", "reviews", "2025-03-07", review("rv-1", "2025-03-07 08:00", stars=5))
-    b.add("crm", "tickets", "2025-03-11", ticket("55", "1", "2025-03-10 08:00", replied="2025-03-10 09:30",
-                                                 closed="2025-03-11 08:00"))
+    b.add(
+        "crm",
+        "tickets",
+        "2025-03-11",
+        ticket("55", "1", "2025-03-10 08:00", replied="2025-03-10 09:30", closed="2025-03-11 08:00"),
+    )
     b.add("calls", "calls", "2025-04-15", call(7001, "2025-04-15 10:00"))
     return b.write()
 
@@ -128,24 +202,39 @@ def mf_env(tmp_path_factory: pytest.TempPathFactory, warehouse: Path) -> dict[st
         shutil.copy(source / name, project / name)
     for name in ("models", "macros", "seeds", "tests"):
         shutil.copytree(source / name, project / name)
-    env = os.environ.copy() | {"JOURNEY_WAREHOUSE": str(warehouse), "DBT_PROFILES_DIR": str(project),
-                               "DBT_PROJECT_DIR": str(project), "DO_NOT_TRACK": "1"}
+    env = os.environ.copy() | {
+        "JOURNEY_WAREHOUSE": str(warehouse),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_PROJECT_DIR": str(project),
+        "DO_NOT_TRACK": "1",
+    }
     env.pop("JOURNEY_DBT_TARGET", None)  # the profile's default target: local
-    parsed = subprocess.run([DBT, "parse", "--quiet"], cwd=project, env=env, capture_output=True, text=True,
-                            timeout=300)
+    parsed = subprocess.run(
+        [DBT, "parse", "--quiet"], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr
     assert (project / "target" / "semantic_manifest.json").is_file()
     return env
 
 
 def _mf(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([MF, *args], cwd=env["DBT_PROJECT_DIR"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([MF, *args], cwd=env["DBT_PROJECT_DIR"], env=env, capture_output=True, text=True, timeout=300)
 
 
 def _mf_by_month(env: dict[str, str], metrics: list[str], out: Path) -> dict[date, dict[str, float | None]]:
-    result = _mf(env, "query", "--metrics", ",".join(metrics), "--group-by", "metric_time__month",
-                 "--order", "metric_time__month", "--csv", str(out), "--quiet")
+    result = _mf(
+        env,
+        "query",
+        "--metrics",
+        ",".join(metrics),
+        "--group-by",
+        "metric_time__month",
+        "--order",
+        "metric_time__month",
+        "--csv",
+        str(out),
+        "--quiet",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     rows: dict[date, dict[str, float | None]] = {}
     with out.open(newline="") as handle:
@@ -187,10 +276,13 @@ def test_every_kpi_is_a_metric(mf_env: dict[str, str]) -> None:
 
 def test_nps_by_month_equals_the_marts(mf_env: dict[str, str], warehouse: Path, tmp_path: Path) -> None:
     mf = _mf_by_month(mf_env, ["nps"], tmp_path / "nps.csv")
-    by_hand = _sql_by_month(warehouse, """
+    by_hand = _sql_by_month(
+        warehouse,
+        """
         select cast(date_trunc('month', response_date) as date),
                100.0 * (sum(promoters) - sum(detractors)) / sum(responses)
-        from marts.mart_nps_daily group by 1""")
+        from marts.mart_nps_daily group by 1""",
+    )
     assert set(mf) == set(by_hand) == {date(2025, 2, 1), date(2025, 3, 1)}
     for month, value in by_hand.items():
         assert _same(mf[month]["nps"], value), month
@@ -200,10 +292,13 @@ def test_nps_by_month_equals_the_marts(mf_env: dict[str, str], warehouse: Path, 
 
 def test_cart_abandonment_by_month_equals_the_marts(mf_env: dict[str, str], warehouse: Path, tmp_path: Path) -> None:
     mf = _mf_by_month(mf_env, ["cart_abandonment_rate"], tmp_path / "carts.csv")
-    by_hand = _sql_by_month(warehouse, """
+    by_hand = _sql_by_month(
+        warehouse,
+        """
         select cast(date_trunc('month', cart_date) as date),
                sum(carts_abandoned) / (sum(carts_converted) + sum(carts_abandoned))
-        from marts.mart_cart_abandonment_daily group by 1""")
+        from marts.mart_cart_abandonment_daily group by 1""",
+    )
     assert set(mf) == set(by_hand) == {date(2025, 2, 1), date(2025, 3, 1)}
     for month, value in by_hand.items():
         assert _same(mf[month]["cart_abandonment_rate"], value), month
@@ -213,9 +308,12 @@ def test_cart_abandonment_by_month_equals_the_marts(mf_env: dict[str, str], ware
 
 def test_churn_by_month_equals_the_marts(mf_env: dict[str, str], warehouse: Path, tmp_path: Path) -> None:
     mf = _mf_by_month(mf_env, ["churn_rate", "retention_rate"], tmp_path / "churn.csv")
-    by_hand = _sql_by_month(warehouse, """
+    by_hand = _sql_by_month(
+        warehouse,
+        """
         select month_start, sum(churned_customers) / nullif(sum(customers_at_start), 0)
-        from marts.mart_churn_monthly group by 1""")
+        from marts.mart_churn_monthly group by 1""",
+    )
     assert set(mf) == set(by_hand) == {date(2025, m, 1) for m in (1, 2, 3, 4)}
     for month, value in by_hand.items():
         assert _same(mf[month]["churn_rate"], value), month
@@ -230,8 +328,9 @@ def test_every_scorecard_kpi_equals_the_scorecard(mf_env: dict[str, str], wareho
     mf = _mf_by_month(mf_env, KPI_METRICS, tmp_path / "all.csv")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        scorecard = con.execute(f"select month_start, {', '.join(SCORECARD_METRICS)} "
-                                "from marts.mart_cx_scorecard_monthly order by 1").fetchall()
+        scorecard = con.execute(
+            f"select month_start, {', '.join(SCORECARD_METRICS)} from marts.mart_cx_scorecard_monthly order by 1"
+        ).fetchall()
     finally:
         con.close()
     assert {row[0] for row in scorecard} == set(mf)
@@ -247,46 +346,72 @@ def test_every_scorecard_kpi_equals_the_scorecard(mf_env: dict[str, str], wareho
     assert mf[date(2025, 3, 1)]["avg_resolution_hours"] == pytest.approx(24.0)
 
 
-def test_business_hours_ticket_metrics_by_month_equal_the_marts(mf_env: dict[str, str], warehouse: Path,
-                                                                 tmp_path: Path) -> None:
+def test_business_hours_ticket_metrics_by_month_equal_the_marts(
+    mf_env: dict[str, str], warehouse: Path, tmp_path: Path
+) -> None:
     """The March e-mail ticket follows the shipped office schedule (Monday-Friday 09:00-17:00 Warsaw, UTC+1 in
     March): created Monday 10 March 08:00 UTC = 09:00 local, answered 09:30 UTC, closed Tuesday 08:00 UTC = 09:00
     local. First response 90 business minutes (all in opening hours); resolution 8 business hours (Monday's whole
     day, none of Tuesday's yet) against 24 calendar hours; no breach of the 24 h e-mail target."""
     metrics = ["business_hours_sla_breach_rate", "avg_first_response_business_minutes", "avg_resolution_business_hours"]
     mf = _mf_by_month(mf_env, metrics, tmp_path / "business.csv")
-    by_hand = _sql_by_month(warehouse, """
+    by_hand = _sql_by_month(
+        warehouse,
+        """
         select cast(date_trunc('month', created_date) as date),
                sum(business_hours_sla_breaches) / sum(tickets_created)
-        from marts.mart_support_tickets_daily group by 1""")
+        from marts.mart_support_tickets_daily group by 1""",
+    )
     assert set(mf) == set(by_hand) == {date(2025, 3, 1)}
     assert _same(mf[date(2025, 3, 1)]["business_hours_sla_breach_rate"], by_hand[date(2025, 3, 1)])
-    assert mf[date(2025, 3, 1)] == pytest.approx({"business_hours_sla_breach_rate": 0.0,
-                                                  "avg_first_response_business_minutes": 90.0,
-                                                  "avg_resolution_business_hours": 8.0})
+    assert mf[date(2025, 3, 1)] == pytest.approx(
+        {
+            "business_hours_sla_breach_rate": 0.0,
+            "avg_first_response_business_minutes": 90.0,
+            "avg_resolution_business_hours": 8.0,
+        }
+    )
 
 
-def test_cohort_retention_by_months_since_first_order_equals_the_mart(mf_env: dict[str, str], warehouse: Path,
-                                                                       tmp_path: Path) -> None:
+def test_cohort_retention_by_months_since_first_order_equals_the_mart(
+    mf_env: dict[str, str], warehouse: Path, tmp_path: Path
+) -> None:
     """Cohorts: January {1, 2} (orders 01-10, 01-20), February {3} (02-15); contact 2 orders again on 03-05; as_of
     in April. Over both cohorts, month k = active / cohort customers: k 0 (2 + 1) / 3, k 1 0 / 3, k 2 (1 + 0) / 3
     (January's March, February's April), k 3 0 / 2 (January only). Cumulative revenue per customer, 50 an order:
     k 0 150 / 3, k 1 150 / 3, k 2 (150 + 50) / 3, k 3 150 / 2."""
     out = tmp_path / "cohorts.csv"
-    result = _mf(mf_env, "query", "--metrics", "cohort_retention_rate,cohort_cumulative_revenue_per_customer",
-                 "--group-by", "cohort_cell__months_since_first_order", "--order",
-                 "cohort_cell__months_since_first_order", "--csv", str(out), "--quiet")
+    result = _mf(
+        mf_env,
+        "query",
+        "--metrics",
+        "cohort_retention_rate,cohort_cumulative_revenue_per_customer",
+        "--group-by",
+        "cohort_cell__months_since_first_order",
+        "--order",
+        "cohort_cell__months_since_first_order",
+        "--csv",
+        str(out),
+        "--quiet",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     with out.open(newline="") as handle:
-        mf = {int(row["cohort_cell__months_since_first_order"]): (float(row["cohort_retention_rate"]),
-                                                                  float(row["cohort_cumulative_revenue_per_customer"]))
-              for row in csv.DictReader(handle)}
+        mf = {
+            int(row["cohort_cell__months_since_first_order"]): (
+                float(row["cohort_retention_rate"]),
+                float(row["cohort_cumulative_revenue_per_customer"]),
+            )
+            for row in csv.DictReader(handle)
+        }
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        by_hand = {k: (float(r), float(v)) for k, r, v in con.execute("""
+        by_hand = {
+            k: (float(r), float(v))
+            for k, r, v in con.execute("""
             select months_since_first_order, sum(customers_active) / sum(cohort_customers),
                    sum(cumulative_net_revenue) / sum(cohort_customers)
-            from marts.mart_customer_cohorts_monthly group by 1""").fetchall()}
+            from marts.mart_customer_cohorts_monthly group by 1""").fetchall()
+        }
     finally:
         con.close()
     assert set(mf) == set(by_hand) == {0, 1, 2, 3}

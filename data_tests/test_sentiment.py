@@ -18,8 +18,14 @@ from dagster_project.lib.config import MetricsConfig, load_config
 from dagster_project.publish.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYS = ("journey_path_steps", "journey_path_lookback_days", "journey_path_top_n", "cart_funnel_window_hours",
-        "service_funnel_window_days", "attribution_lookback_days")
+KEYS = (
+    "journey_path_steps",
+    "journey_path_lookback_days",
+    "journey_path_top_n",
+    "cart_funnel_window_hours",
+    "service_funnel_window_days",
+    "attribution_lookback_days",
+)
 
 
 def test_journey_parameters_have_one_default_everywhere() -> None:
@@ -56,15 +62,19 @@ def test_report_shows_the_sentiment_drivers(tmp_path: Path) -> None:
     left out."""
     marts = _hand_made_marts(tmp_path / "journey_marts.duckdb")
     con = duckdb.connect(str(marts))
-    con.execute("create table marts.mart_sentiment_drivers_monthly as select * from (values "
-                "(date '2025-03-01', 'tickets_sla_breached', 4, 2, 4, 1, 4), "
-                "(date '2025-03-01', 'calls_missed', 0, 0, 0, 3, 8)) "
-                "t(month_start, interaction_kind, pairs_with, down_shifts_with, down_eligible_with, "
-                "down_shifts_without, down_eligible_without)")
+    con.execute(
+        "create table marts.mart_sentiment_drivers_monthly as select * from (values "
+        "(date '2025-03-01', 'tickets_sla_breached', 4, 2, 4, 1, 4), "
+        "(date '2025-03-01', 'calls_missed', 0, 0, 0, 3, 8)) "
+        "t(month_start, interaction_kind, pairs_with, down_shifts_with, down_eligible_with, "
+        "down_shifts_without, down_eligible_without)"
+    )
     con.close()
     page = build_report(marts, tmp_path / "report.html").path.read_text(encoding="utf-8")
     assert "<h2>What turned them</h2>" in page
-    assert ("<td>tickets_sla_breached</td><td class='num'>4</td><td class='num'>50.0 % (2/4)</td>"
-            "<td class='num'>25.0 % (1/4)</td><td class='num'>2.00</td>"
-            "<td class='num'>-39.8 to +89.8 pts</td>") in page
+    assert (
+        "<td>tickets_sla_breached</td><td class='num'>4</td><td class='num'>50.0 % (2/4)</td>"
+        "<td class='num'>25.0 % (1/4)</td><td class='num'>2.00</td>"
+        "<td class='num'>-39.8 to +89.8 pts</td>"
+    ) in page
     assert "calls_missed" not in page

@@ -6,8 +6,11 @@ import pytest
 
 from dagster_project.lib.config import ConfigError, load_config, parse_config
 
-OFFICE = {"timezone": "Europe/Warsaw", "hours": {"mon": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-24:00"]},
-          "holidays": ["2025-05-01"]}
+OFFICE = {
+    "timezone": "Europe/Warsaw",
+    "hours": {"mon": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-24:00"]},
+    "holidays": ["2025-05-01"],
+}
 
 
 def test_without_the_section_every_channel_is_always_open() -> None:
@@ -22,8 +25,11 @@ def test_a_schedule_becomes_minutes_after_local_midnight_per_iso_weekday() -> No
     dbt_vars = config.dbt_vars()
     # Monday = 1: 09:00 is minute 540, 12:00 720, 13:00 780, 17:00 1020; Saturday = 6, 24:00 = 1440
     assert dbt_vars["support_schedules"] == {
-        "office": {"timezone": "Europe/Warsaw", "hours": {1: [[540, 720], [780, 1020]], 6: [[600, 1440]]},
-                   "holidays": ["2025-05-01"]}
+        "office": {
+            "timezone": "Europe/Warsaw",
+            "hours": {1: [[540, 720], [780, 1020]], 6: [[600, 1440]]},
+            "holidays": ["2025-05-01"],
+        }
     }
     assert dbt_vars["support_schedule_channels"]["EMAIL"] == "office"
     assert dbt_vars["support_schedule_channels"]["CHAT"] == "always_open"

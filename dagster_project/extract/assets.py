@@ -94,9 +94,7 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             for problem in problems:
                 context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
             # several days per read, query and transaction (extract/loader.py), one result per day
-            results = load_partitions(
-                con, e, root, dts, future_tolerance_minutes=quality.future_tolerance_minutes
-            )
+            results = load_partitions(con, e, root, dts, future_tolerance_minutes=quality.future_tolerance_minutes)
             for result in results:
                 if result.rows_quarantined:
                     context.log.warning(

@@ -86,7 +86,7 @@ _READ_CHUNK = 4 << 20
 def _decode(number: int, raw: bytes) -> tuple[int, str, str | None]:
     raw = raw.rstrip(b"\r")
     if raw.startswith(_BOM):  # a UTF-8 byte-order mark at the start of a line (or of the file)
-        raw = raw[len(_BOM):]
+        raw = raw[len(_BOM) :]
     try:
         return number, raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -120,7 +120,7 @@ def _pieces(path: Path) -> Iterator[tuple[int, str, str | None, bool]]:
             if cut < 0:
                 pending = data
                 continue
-            complete, pending = data[:cut], data[cut + 1:]
+            complete, pending = data[:cut], data[cut + 1 :]
             try:
                 text = complete.decode("utf-8")
             except UnicodeDecodeError:
@@ -136,11 +136,16 @@ def _pieces(path: Path) -> Iterator[tuple[int, str, str | None, bool]]:
     except (OSError, EOFError, zlib.error) as exc:
         size = path.stat().st_size if path.exists() else 0
         position = raw_handle.tell() if raw_handle is not None and not raw_handle.closed else 0
-        yield number + 1, "", (
-            f"unreadable_file: {type(exc).__name__}: {exc}; everything after uncompressed byte offset "
-            f"{decoded - len(pending)} is lost (from line {number + 1} on, {len(pending)} bytes of it decoded "
-            f"and dropped); the reader had consumed {position} of the file's {size} bytes on disk"
-        ), False
+        yield (
+            number + 1,
+            "",
+            (
+                f"unreadable_file: {type(exc).__name__}: {exc}; everything after uncompressed byte offset "
+                f"{decoded - len(pending)} is lost (from line {number + 1} on, {len(pending)} bytes of it decoded "
+                f"and dropped); the reader had consumed {position} of the file's {size} bytes on disk"
+            ),
+            False,
+        )
     finally:
         if raw_handle is not None:
             raw_handle.close()
@@ -357,9 +362,7 @@ def _estimated_bytes(files: list[Path]) -> int:
     return sum(f.stat().st_size * (_GZIP_RATIO if f.name.endswith(".gz") else 1) for f in files)
 
 
-def _groups(
-    e: Entity, landing: Path, days: list[str]
-) -> Iterator[list[tuple[str, list[Path], list[LandingProblem]]]]:
+def _groups(e: Entity, landing: Path, days: list[str]) -> Iterator[list[tuple[str, list[Path], list[LandingProblem]]]]:
     group: list[tuple[str, list[Path], list[LandingProblem]]] = []
     size = 0
     for dt in days:
@@ -387,8 +390,10 @@ def _load(
             "dt": pa.array([dt for dt, _, _ in parts], pa.string()),
             "dt_end": pa.array(
                 [
-                    (datetime.combine(date.fromisoformat(dt) + timedelta(days=1), datetime.min.time()) + tolerance)
-                    .isoformat() + "+00:00"
+                    (
+                        datetime.combine(date.fromisoformat(dt) + timedelta(days=1), datetime.min.time()) + tolerance
+                    ).isoformat()
+                    + "+00:00"
                     for dt, _, _ in parts
                 ],
                 pa.string(),
@@ -477,9 +482,7 @@ def _load(
             "from _journey_days d left join _journey_checked c using (dt) group by d.dt"
         ).fetchall()
         counts = {dt: (int(read), int(loaded), int(quarantined)) for dt, read, loaded, quarantined in rows}
-        results = [
-            LoadResult(e.source, e.name, dt, len(files), *counts[dt]) for dt, files, _ in parts
-        ]
+        results = [LoadResult(e.source, e.name, dt, len(files), *counts[dt]) for dt, files, _ in parts]
         con.executemany(
             f"insert into {AUDIT_SCHEMA}.load_counts values (?, ?, ?, ?, ?, ?, ?, ?)",
             [

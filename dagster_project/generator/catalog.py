@@ -48,9 +48,17 @@ class Product:
         return price
 
     def record(self, t: float, clock: Clock) -> dict[str, Any]:
-        return {"id": self.id, "updatedAt": clock.iso(t), "archived": False,
-                "properties": {"name": self.name, "hs_sku": self.sku, "category": self.category,
-                               "price": f"{self.price_at(t):.2f}"}}
+        return {
+            "id": self.id,
+            "updatedAt": clock.iso(t),
+            "archived": False,
+            "properties": {
+                "name": self.name,
+                "hs_sku": self.sku,
+                "category": self.category,
+                "price": f"{self.price_at(t):.2f}",
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,13 @@ class Line:
     digits: str = ""
 
     def payload(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "digits": self.digits, "country": self.country,
-                "time_zone": self.time_zone}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "digits": self.digits,
+            "country": self.country,
+            "time_zone": self.time_zone,
+        }
 
 
 _WEEKDAYS_8_20 = ((8.0, 20.0),) * 5
@@ -104,8 +117,13 @@ class Agent:
         return self.hired_day <= day and (self.left_day is None or day < self.left_day)
 
     def owner_record(self, day: int) -> dict[str, Any]:
-        return {"id": self.owner_id, "email": self.email, "firstName": self.first, "lastName": self.last,
-                "archived": self.left_day is not None and day >= self.left_day}
+        return {
+            "id": self.owner_id,
+            "email": self.email,
+            "firstName": self.first,
+            "lastName": self.last,
+            "archived": self.left_day is not None and day >= self.left_day,
+        }
 
 
 class Catalog:
@@ -174,8 +192,18 @@ class Catalog:
         out = []
         for line in LINES:
             number = people.draw_phone(rng, line.country, landline=line.country not in ("US", "CN"))
-            out.append(Line(line.id, line.name, line.country, line.time_zone, line.hours, line.ivr_seconds,
-                            line.languages, people.format_international(number)))
+            out.append(
+                Line(
+                    line.id,
+                    line.name,
+                    line.country,
+                    line.time_zone,
+                    line.hours,
+                    line.ivr_seconds,
+                    line.languages,
+                    people.format_international(number),
+                )
+            )
         return tuple(out)
 
     @staticmethod
@@ -200,10 +228,23 @@ class Catalog:
                 aircall = email if rng.random() < 0.7 else email[:1].upper() + email[1:]
                 hired = 0 if rng.random() < 0.9 or days < 30 else int(rng.random() * days)
                 left = int(hired + 10 + rng.random() * days) if rng.random() < 0.08 and days > 45 else None
-                agent = Agent(str(owner), user, person.first, person.last, email, aircall, k, hired,
-                              left if left is not None and left < days else None, 0.75 + 0.5 * rng.random())
-                agent.user = {"id": agent.user_id, "name": f"{person.first} {person.last}",
-                              "email": agent.aircall_email}
+                agent = Agent(
+                    str(owner),
+                    user,
+                    person.first,
+                    person.last,
+                    email,
+                    aircall,
+                    k,
+                    hired,
+                    left if left is not None and left < days else None,
+                    0.75 + 0.5 * rng.random(),
+                )
+                agent.user = {
+                    "id": agent.user_id,
+                    "name": f"{person.first} {person.last}",
+                    "email": agent.aircall_email,
+                }
                 agents.append(agent)
                 owner += 1
                 user += 1

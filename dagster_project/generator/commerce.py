@@ -103,8 +103,11 @@ class Commerce(SimulatorBase):
         return "web"
 
     def _currency(self, c: Customer, store: str, t: float) -> str:
-        if store in ("amazon", "ebay") and c.market in ("DE", "PL", "LV", "BG") and \
-                self.rng.random() < S.GBP_MARKETPLACE_SHARE:
+        if (
+            store in ("amazon", "ebay")
+            and c.market in ("DE", "PL", "LV", "BG")
+            and self.rng.random() < S.GBP_MARKETPLACE_SHARE
+        ):
             return "GBP"
         if c.market == "BG" and t >= self.ctx.bg_euro_t:
             return "EUR"
@@ -130,13 +133,19 @@ class Commerce(SimulatorBase):
                 pricier = [p for p in cat.available(category, t) if p.price_at(t) > ceiling]
                 product = pick(rng, pricier)
             if product is None:
-                category = c.favourites[int(rng.random() * 2)] if rng.random() < S.FAVOURITE_CATEGORY_SHARE else \
-                    cat.categories[int(rng.random() * len(cat.categories))]
+                category = (
+                    c.favourites[int(rng.random() * 2)]
+                    if rng.random() < S.FAVOURITE_CATEGORY_SHARE
+                    else cat.categories[int(rng.random() * len(cat.categories))]
+                )
                 product = pick(rng, cat.available(category, t))
             if product is None or any(product is p for p, _, _ in items):
                 continue
-            qty = quantity * (1 + (rng.random() < S.DOUBLE_QUANTITY_SHARE)) if quantity > 1 else \
-                1 + (rng.random() < S.DOUBLE_QUANTITY_SHARE)
+            qty = (
+                quantity * (1 + (rng.random() < S.DOUBLE_QUANTITY_SHARE))
+                if quantity > 1
+                else 1 + (rng.random() < S.DOUBLE_QUANTITY_SHARE)
+            )
             items.append((product, qty, product.price_at(t)))
         if not items:
             product = pick(rng, cat.available(cat.categories[0], t)) or cat.products[0]
@@ -148,17 +157,28 @@ class Commerce(SimulatorBase):
 
     def _partial_refund(self, order: Order) -> float:
         _product, qty, price = order.items[int(self.rng.random() * len(order.items))]
-        return round(min(order.total, price * qty), 2) if len(order.items) > 1 or qty > 1 else \
-            round(order.total * 0.5, 2)
+        return (
+            round(min(order.total, price * qty), 2) if len(order.items) > 1 or qty > 1 else round(order.total * 0.5, 2)
+        )
 
-    def _new_order(self, c: Customer, t: float, store: str, items: list[tuple[Product, int, float]],
-                   currency: str, ext: str | None = None) -> Order:
+    def _new_order(
+        self,
+        c: Customer,
+        t: float,
+        store: str,
+        items: list[tuple[Product, int, float]],
+        currency: str,
+        ext: str | None = None,
+    ) -> Order:
         rate = S.UNITS_PER_EUR[currency]
         priced = [(p, q, round(eur * rate, 2)) for p, q, eur in items]
         subtotal = round(sum(q * price for _, q, price in priced), 2)
         eur_subtotal = sum(q * eur for _, q, eur in items)
-        shipping = 0.0 if eur_subtotal >= S.FREE_SHIPPING_EUR or store in ("amazon", "ebay") else \
-            round(S.SHIPPING_EUR * rate, 2)
+        shipping = (
+            0.0
+            if eur_subtotal >= S.FREE_SHIPPING_EUR or store in ("amazon", "ebay")
+            else round(S.SHIPPING_EUR * rate, 2)
+        )
         oid = str(self._next_id("order", S.ORDER_ID_BASE))
         if ext is None:
             if store == "amazon":
@@ -181,19 +201,33 @@ class Commerce(SimulatorBase):
     def _order_record(self, o: Order, t: float, status: str, refund: float) -> dict[str, Any]:
         created = self.clock.iso(o.t)
         return {
-            "id": o.oid, "createdAt": created, "updatedAt": self.clock.iso(max(t, o.t)), "archived": False,
+            "id": o.oid,
+            "createdAt": created,
+            "updatedAt": self.clock.iso(max(t, o.t)),
+            "archived": False,
             "properties": {
-                "hs_order_name": f"#{int(o.oid) - S.ORDER_ID_BASE}", "hs_external_order_id": o.ext,
-                "hs_currency_code": o.currency, "hs_subtotal_price": f"{o.subtotal:.2f}",
-                "hs_shipping_cost": f"{o.shipping:.2f}", "hs_total_price": f"{o.total:.2f}",
-                "hs_refund_amount": f"{refund:.2f}" if refund else "0", "hs_fulfillment_status": status,
+                "hs_order_name": f"#{int(o.oid) - S.ORDER_ID_BASE}",
+                "hs_external_order_id": o.ext,
+                "hs_currency_code": o.currency,
+                "hs_subtotal_price": f"{o.subtotal:.2f}",
+                "hs_shipping_cost": f"{o.shipping:.2f}",
+                "hs_total_price": f"{o.total:.2f}",
+                "hs_refund_amount": f"{refund:.2f}" if refund else "0",
+                "hs_fulfillment_status": status,
                 "hs_source_store": o.store,
             },
             "associations": {"contacts": {"results": [{"id": o.cid, "type": "order_to_contact"}]}},
             "line_items": [
-                {"id": f"li_{o.oid}_{n + 1}", "properties": {
-                    "hs_product_id": p.id, "hs_sku": p.sku, "name": p.name, "price": f"{price:.2f}",
-                    "quantity": str(q)}}
+                {
+                    "id": f"li_{o.oid}_{n + 1}",
+                    "properties": {
+                        "hs_product_id": p.id,
+                        "hs_sku": p.sku,
+                        "name": p.name,
+                        "price": f"{price:.2f}",
+                        "quantity": str(q),
+                    },
+                }
                 for n, (p, q, price) in enumerate(o.items)
             ],
         }
@@ -220,12 +254,20 @@ class Commerce(SimulatorBase):
             if signup_device is None and rng.random() < S.RECOVERED_CART_SHARE:
                 before = t - (1.05 + rng.random() * 6.4) * DAY
                 if before > max(self.t0, c.created - 3 * DAY):
-                    self._session(c if before >= c.created else None, device, before, "abandon", items[:2],
-                                  currency)
+                    self._session(c if before >= c.created else None, device, before, "abandon", items[:2], currency)
             guest = signup_device is None and not device.known and rng.random() < S.GUEST_CHECKOUT_SHARE
             order = self._new_order(c, t, store, items, currency, ext)
-            end = self._session(c, device, t, "convert", items, currency, order=order, guest=guest,
-                                login_at=c.created if signup_device is not None else None)
+            end = self._session(
+                c,
+                device,
+                t,
+                "convert",
+                items,
+                currency,
+                order=order,
+                guest=guest,
+                login_at=c.created if signup_device is not None else None,
+            )
             order_t = end + 2.0 + rng.random() * 40.0
             order.t = order_t
         else:
@@ -256,8 +298,11 @@ class Commerce(SimulatorBase):
         order.delivered = delivered
         self._emit_order(order, ship_t, "fulfilled", 0.0)
         late = delivered - order_t > 5.0 * DAY
-        self._shock(c, delivered, S.MOOD_DELIVERY_LATE if late else
-                    (S.MOOD_DELIVERY_FAST if delivered - order_t < 2.5 * DAY else 0.0))
+        self._shock(
+            c,
+            delivered,
+            S.MOOD_DELIVERY_LATE if late else (S.MOOD_DELIVERY_FAST if delivered - order_t < 2.5 * DAY else 0.0),
+        )
         # "Where is my order?": a ticket or a call once the parcel is overdue.
         if rng.random() < (S.WISMO_SHARE_LATE if late else S.WISMO_SHARE):
             ask = order_t + (3.5 + rng.random() * 2.5) * DAY
@@ -279,13 +324,18 @@ class Commerce(SimulatorBase):
             self._contact_support(c, delivered + rng.random() * 5.0 * DAY, "PRODUCT_ISSUE", order, "complaint")
         # Surveys about this order (scored later, from the mood of that moment).
         if rng.random() < S.POST_PURCHASE_NPS_SHARE:
-            channel = "IN_APP" if store == "app" and rng.random() < 0.5 else ("SMS" if rng.random() < 0.15 else
-                                                                               "EMAIL")
-            c.surveys.append((delivered + (2.0 + rng.random() * 8.0) * DAY, "NPS", "Post-purchase NPS", channel,
-                              None))
+            channel = "IN_APP" if store == "app" and rng.random() < 0.5 else ("SMS" if rng.random() < 0.15 else "EMAIL")
+            c.surveys.append((delivered + (2.0 + rng.random() * 8.0) * DAY, "NPS", "Post-purchase NPS", channel, None))
         if rng.random() < S.DELIVERY_CSAT_SHARE:
             channel = "IN_APP" if store == "app" else weighted(rng, _DELIVERY_CSAT_CHANNELS)
             c.surveys.append((delivered + (0.2 + rng.random() * 2.0) * DAY, "CSAT", "Delivery CSAT", channel, None))
         if store in ("web", "app") and rng.random() < S.CHECKOUT_CES_SHARE:
-            c.surveys.append((order_t + 60.0 + rng.random() * 600.0, "CES", "Checkout CES",
-                              "IN_APP" if store == "app" else "WEB", None))
+            c.surveys.append(
+                (
+                    order_t + 60.0 + rng.random() * 600.0,
+                    "CES",
+                    "Checkout CES",
+                    "IN_APP" if store == "app" else "WEB",
+                    None,
+                )
+            )

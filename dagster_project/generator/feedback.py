@@ -59,22 +59,39 @@ class Feedback(SimulatorBase):
                 share = (value - 1) / 6
                 if rng.random() < S.RESPONSE_GROUP_MISLABEL_SHARE:
                     group = "EASY" if group == "NEUTRAL" else "NEUTRAL"
-            text = people.comment(rng, c.language, people.sentiment_of(share)) \
-                if rng.random() < S.SURVEY_COMMENT_SHARE else None
+            text = (
+                people.comment(rng, c.language, people.sentiment_of(share))
+                if rng.random() < S.SURVEY_COMMENT_SHARE
+                else None
+            )
             fid = str(self._next_id("feedback", S.FEEDBACK_ID_BASE))
             stored = t + 1.0 + rng.random() * 30.0
             submitted = clock.iso(t)
             record = {
-                "id": fid, "createdAt": clock.iso(stored), "updatedAt": clock.iso(stored), "archived": False,
+                "id": fid,
+                "createdAt": clock.iso(stored),
+                "updatedAt": clock.iso(stored),
+                "archived": False,
                 "properties": {
-                    "hs_survey_type": kind, "hs_survey_name": name, "hs_survey_channel": channel,
-                    "hs_value": str(value), "hs_response_group": group, "hs_content": text,
-                    "hs_submission_timestamp": submitted, "hs_contact_id": c.cid, "hs_ticket_id": ticket,
+                    "hs_survey_type": kind,
+                    "hs_survey_name": name,
+                    "hs_survey_channel": channel,
+                    "hs_value": str(value),
+                    "hs_response_group": group,
+                    "hs_content": text,
+                    "hs_submission_timestamp": submitted,
+                    "hs_contact_id": c.cid,
+                    "hs_ticket_id": ticket,
                 },
             }
             sink.emit(E.FEEDBACK, clock.day_of(stored), record)
-            if kind == "NPS" and value >= 9 and c.stage == "customer" and t > c.last_contact_t and \
-                    rng.random() < S.EVANGELIST_SHARE:
+            if (
+                kind == "NPS"
+                and value >= 9
+                and c.stage == "customer"
+                and t > c.last_contact_t
+                and rng.random() < S.EVANGELIST_SHARE
+            ):
                 c.stage = "evangelist"
                 self._contact_version(c, t + 3600.0)
         for order in c.orders:
@@ -107,9 +124,16 @@ class Feedback(SimulatorBase):
         review_language = c.language
         title, text = people.review_text(rng, review_language, people.sentiment_of((stars - 1) / 4))
         record = {
-            "id": f"rv-{self._hex(64)}", "source": source, "stars": stars, "title": title, "text": text,
-            "language": review_language, "createdAt": clock.iso(t),
+            "id": f"rv-{self._hex(64)}",
+            "source": source,
+            "stars": stars,
+            "title": title,
+            "text": text,
+            "language": review_language,
+            "createdAt": clock.iso(t),
             "consumer": {"id": f"cons-{int(c.cid):x}", "displayName": people.display_name(c.person), "email": email},
-            "referenceId": reference, "productSku": sku, "isVerified": reference is not None,
+            "referenceId": reference,
+            "productSku": sku,
+            "isVerified": reference is not None,
         }
         self.sink.emit(E.REVIEWS, clock.day_of(t), record)

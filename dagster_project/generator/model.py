@@ -81,14 +81,18 @@ class Context:
         self.catalog = Catalog(o.seed, o.customers, self.clock, self.support_load)
         self.chunk_customers = chunk_size(o)
         # Nothing is older than the loader's default business start (2015-01-01): it quarantines older times.
-        self.earliest_t = max(self.clock.t0 - (S.MAX_CONTACT_AGE_DAYS - 1) * DAY,
-                              self.clock.t0 - ((start - EARLIEST_START).days - 1) * DAY)
+        self.earliest_t = max(
+            self.clock.t0 - (S.MAX_CONTACT_AGE_DAYS - 1) * DAY,
+            self.clock.t0 - ((start - EARLIEST_START).days - 1) * DAY,
+        )
         years = o.days / 365.0
         self.signup_share = min(S.MAX_SIGNUP_SHARE, S.SIGNUP_SHARE_PER_YEAR * years)
         bg_euro = date.fromisoformat(S.BG_EURO_DATE)
         self.bg_euro_t = self.clock.t0 + (bg_euro - start).days * DAY
-        self.carrier_window = (self.clock.t0 + S.CARRIER_DELAY[0] * DAY,
-                               self.clock.t0 + (S.CARRIER_DELAY[0] + S.CARRIER_DELAY[1]) * DAY)
+        self.carrier_window = (
+            self.clock.t0 + S.CARRIER_DELAY[0] * DAY,
+            self.clock.t0 + (S.CARRIER_DELAY[0] + S.CARRIER_DELAY[1]) * DAY,
+        )
         self.line_of_market = {line.country: k for k, line in enumerate(self.catalog.lines)}
         self.english_line = next(k for k, line in enumerate(self.catalog.lines) if line.country == "GB")
 
@@ -217,8 +221,12 @@ class SimulatorBase:
         created = clock.iso_ms(c.created)
         updated = clock.iso(t)
         props: dict[str, Any] = {
-            "email": c.crm_email, "firstname": c.person.first, "lastname": c.person.last, "phone": c.crm_phone,
-            "country": c.market, "hs_language": people.HS_LANGUAGE.get(c.language, c.language),
+            "email": c.crm_email,
+            "firstname": c.person.first,
+            "lastname": c.person.last,
+            "phone": c.crm_phone,
+            "country": c.market,
+            "hs_language": people.HS_LANGUAGE.get(c.language, c.language),
             "lifecyclestage": c.stage,
         }
         if c.segment is not None:
@@ -240,9 +248,19 @@ class SimulatorBase:
     def _purchase(self, c: Customer, t: float, signup_device: Device | None = None) -> None:
         raise NotImplementedError  # commerce.Commerce
 
-    def _session(self, c: Customer | None, device: Device, t: float, kind: str,
-                 items: list[tuple[Product, int, float]], currency: str, *, order: Order | None = None,
-                 guest: bool = False, login_at: float | None = None) -> float:
+    def _session(
+        self,
+        c: Customer | None,
+        device: Device,
+        t: float,
+        kind: str,
+        items: list[tuple[Product, int, float]],
+        currency: str,
+        *,
+        order: Order | None = None,
+        guest: bool = False,
+        login_at: float | None = None,
+    ) -> float:
         raise NotImplementedError  # sessions.Sessions
 
     def _contact_support(self, c: Customer, t: float, category: str, order: Order | None, reason: str) -> None:

@@ -63,8 +63,10 @@ def validate_options(o: GeneratorOptions) -> None:
     if not isinstance(o.start_date, date):
         raise ValueError(f"--start-date must be a date, got {o.start_date!r}")
     if o.start_date < _EARLIEST_START:
-        raise ValueError(f"--start-date must be {_EARLIEST_START} or later, got {o.start_date}: the generated "
-                         "history reaches back before it, and the loader quarantines timestamps before 2015")
+        raise ValueError(
+            f"--start-date must be {_EARLIEST_START} or later, got {o.start_date}: the generated "
+            "history reaches back before it, and the loader quarantines timestamps before 2015"
+        )
     for name in ("late_rate", "duplicate_rate", "malformed_rate"):
         value = getattr(o, name)
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
@@ -75,11 +77,16 @@ def validate_options(o: GeneratorOptions) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a directory")
     if out.is_dir():
-        taken = [name for (source, entity), name in zip(E.FOLDERS, E.NAMES, strict=True)
-                 if (out / source / entity).is_dir() and any((out / source / entity).iterdir())]
+        taken = [
+            name
+            for (source, entity), name in zip(E.FOLDERS, E.NAMES, strict=True)
+            if (out / source / entity).is_dir() and any((out / source / entity).iterdir())
+        ]
         if taken:
-            raise ValueError(f"--out {out} already holds a landing zone ({', '.join(taken[:3])}"
-                             f"{', ...' if len(taken) > 3 else ''}); choose a new directory or remove it first")
+            raise ValueError(
+                f"--out {out} already holds a landing zone ({', '.join(taken[:3])}"
+                f"{', ...' if len(taken) > 3 else ''}); choose a new directory or remove it first"
+            )
     parent = _nearest_existing(out)
     if not parent.is_dir():
         raise ValueError(f"--out {out} cannot be created: {parent} is not a directory")
@@ -120,6 +127,8 @@ class GenerationSummary:
         size = self.bytes_written
         unit = next(u for u, limit in (("B", 2**10), ("KB", 2**20), ("MB", 2**30), ("GB", 2**80)) if size < limit)
         scaled = size / {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}[unit]
-        return (f"wrote {self.lines:,} lines ({scaled:,.1f} {unit}) in {self.files:,} files under {self.out} "
-                f"in {self.seconds:,.1f} s: {self.malformed_lines:,} malformed, "
-                f"{sum(self.duplicates.values()):,} re-sent, {self.late_events:,} late cart events")
+        return (
+            f"wrote {self.lines:,} lines ({scaled:,.1f} {unit}) in {self.files:,} files under {self.out} "
+            f"in {self.seconds:,.1f} s: {self.malformed_lines:,} malformed, "
+            f"{sum(self.duplicates.values()):,} re-sent, {self.late_events:,} late cart events"
+        )

@@ -25,9 +25,19 @@ _CHECKOUT_EVENTS = frozenset({"Checkout Started", "Order Completed"})
 class Sessions(SimulatorBase):
     """Cart and browsing sessions, of customers and of anonymous prospects."""
 
-    def _session(self, c: Customer | None, device: Device, t: float, kind: str,
-                 items: list[tuple[Product, int, float]], currency: str, *, order: Order | None = None,
-                 guest: bool = False, login_at: float | None = None) -> float:
+    def _session(
+        self,
+        c: Customer | None,
+        device: Device,
+        t: float,
+        kind: str,
+        items: list[tuple[Product, int, float]],
+        currency: str,
+        *,
+        order: Order | None = None,
+        guest: bool = False,
+        login_at: float | None = None,
+    ) -> float:
         """Emit one visit's track events from ``t``; returns the time of its last event.
 
         ``kind``: browse (views only), abandon (a cart that is left) or convert (ends
@@ -58,8 +68,9 @@ class Sessions(SimulatorBase):
         if kind == "browse":
             for _ in range(int(rng.random() * 3)):
                 product = self.cat.products[int(rng.random() * len(self.cat.products))]
-                events.append(("Product Viewed", _product_props(product, round(product.price_at(t) * rate, 2),
-                                                                currency)))
+                events.append(
+                    ("Product Viewed", _product_props(product, round(product.price_at(t) * rate, 2), currency))
+                )
         else:
             if kind == "abandon" and rng.random() < S.PRODUCT_REMOVED_SHARE:
                 product, qty, price = lines[0]
@@ -67,21 +78,52 @@ class Sessions(SimulatorBase):
                 props["cart_id"] = cart_id
                 props["quantity"] = qty
                 events.append(("Product Removed", props))
-            products = [{"product_id": p.id, "sku": p.sku, "name": p.name, "price": price, "quantity": q,
-                         "category": p.category} for p, q, price in lines]
+            products = [
+                {
+                    "product_id": p.id,
+                    "sku": p.sku,
+                    "name": p.name,
+                    "price": price,
+                    "quantity": q,
+                    "category": p.category,
+                }
+                for p, q, price in lines
+            ]
             if rng.random() < S.CART_VIEWED_SHARE:
                 events.append(("Cart Viewed", {"cart_id": cart_id, "products": products}))
             checkout = kind == "convert" or rng.random() < S.ABANDONED_CHECKOUT_SHARE
             if checkout:
                 value = round(sum(q * price for _, q, price in lines), 2)
                 order_id = order.ext if order is not None else f"ord_{self._hex(64)}"
-                events.append(("Checkout Started", {"cart_id": cart_id, "order_id": order_id, "value": value,
-                                                    "revenue": value, "currency": currency, "products": products}))
+                events.append(
+                    (
+                        "Checkout Started",
+                        {
+                            "cart_id": cart_id,
+                            "order_id": order_id,
+                            "value": value,
+                            "revenue": value,
+                            "currency": currency,
+                            "products": products,
+                        },
+                    )
+                )
             if order is not None:
-                events.append(("Order Completed", {
-                    "cart_id": cart_id, "checkout_id": f"co-{self._hex(48)}", "order_id": order.ext,
-                    "total": order.total, "revenue": order.subtotal, "shipping": order.shipping,
-                    "currency": currency, "products": products}))
+                events.append(
+                    (
+                        "Order Completed",
+                        {
+                            "cart_id": cart_id,
+                            "checkout_id": f"co-{self._hex(48)}",
+                            "order_id": order.ext,
+                            "total": order.total,
+                            "revenue": order.subtotal,
+                            "shipping": order.shipping,
+                            "currency": currency,
+                            "products": products,
+                        },
+                    )
+                )
         # Who is it? userId from the login event on.
         n = len(events)
         login = None
@@ -112,12 +154,21 @@ class Sessions(SimulatorBase):
                 if i == login:
                     user = cid
             received = t + delay + lat_low + random_() * lat_span
-            emit({
-                "messageId": f"m-{bits(96):024x}", "type": "track", "event": name, "anonymousId": anon,
-                "userId": user, "timestamp": local_iso_ms(t, offsets), "receivedAt": iso_ms(received),
-                "context": traits if traits is not None and name in _CHECKOUT_EVENTS else context,
-                "properties": props,
-            }, received, late)
+            emit(
+                {
+                    "messageId": f"m-{bits(96):024x}",
+                    "type": "track",
+                    "event": name,
+                    "anonymousId": anon,
+                    "userId": user,
+                    "timestamp": local_iso_ms(t, offsets),
+                    "receivedAt": iso_ms(received),
+                    "context": traits if traits is not None and name in _CHECKOUT_EVENTS else context,
+                    "properties": props,
+                },
+                received,
+                late,
+            )
         if login is not None:
             device.known = True
         return t
@@ -131,8 +182,10 @@ class Sessions(SimulatorBase):
             return
         web_share = (c.store_cum[1]) / c.store_cum[-1]
         rate = max(c.rate, 0.4 / 365.0) * web_share
-        for kind, per_purchase in (("abandon", S.ABANDON_CARTS_PER_PURCHASE),
-                                   ("browse", S.BROWSE_SESSIONS_PER_PURCHASE)):
+        for kind, per_purchase in (
+            ("abandon", S.ABANDON_CARTS_PER_PURCHASE),
+            ("browse", S.BROWSE_SESSIONS_PER_PURCHASE),
+        ):
             position = (start - self.t0) / DAY
             while True:
                 nxt = ctx.shop.next_day(position, rate * per_purchase, rng)
@@ -166,10 +219,15 @@ class Sessions(SimulatorBase):
                     kind = "abandon" if rng.random() < S.PROSPECT_CART_SHARE else "browse"
                     category = self.cat.categories[int(rng.random() * len(self.cat.categories))]
                     product = pick(rng, self.cat.available(category, t)) or self.cat.products[0]
-                    self._session(None, device, t, kind, [(product, 1, product.price_at(t))],
-                                  S.MARKET_CURRENCY[market])
+                    self._session(None, device, t, kind, [(product, 1, product.price_at(t))], S.MARKET_CURRENCY[market])
 
 
 def _product_props(product: Product, price: float, currency: str) -> dict[str, Any]:
-    return {"product_id": product.id, "sku": product.sku, "category": product.category, "name": product.name,
-            "price": price, "currency": currency}
+    return {
+        "product_id": product.id,
+        "sku": product.sku,
+        "category": product.category,
+        "name": product.name,
+        "price": price,
+        "currency": currency,
+    }

@@ -151,7 +151,13 @@ STORE_WEIGHTS: dict[str, tuple[float, float, float, float, float]] = {
 STORES = ("web", "app", "amazon", "ebay", "phone")
 # Market currency; BG adopted the euro on 2026-01-01 (orders from then on are EUR).
 MARKET_CURRENCY: dict[str, str] = {
-    "PL": "PLN", "DE": "EUR", "BG": "BGN", "RU": "RUB", "US": "USD", "CN": "CNY", "LV": "EUR",
+    "PL": "PLN",
+    "DE": "EUR",
+    "BG": "BGN",
+    "RU": "RUB",
+    "US": "USD",
+    "CN": "CNY",
+    "LV": "EUR",
 }
 BG_EURO_DATE = "2026-01-01"
 # Share of marketplace orders of EU customers placed on a UK marketplace (GBP).
@@ -159,7 +165,13 @@ GBP_MARKETPLACE_SHARE = 0.08
 # Currency units per EUR (approximate 2025 averages, for demo prices only; the
 # warehouse converts with its own FX seed).
 UNITS_PER_EUR: dict[str, float] = {
-    "EUR": 1.0, "PLN": 4.27, "BGN": 1.95583, "RUB": 95.0, "USD": 1.09, "CNY": 7.85, "GBP": 0.85,
+    "EUR": 1.0,
+    "PLN": 4.27,
+    "BGN": 1.95583,
+    "RUB": 95.0,
+    "USD": 1.09,
+    "CNY": 7.85,
+    "GBP": 0.85,
 }
 # Flat shipping per order in EUR, free above the threshold (a common shop policy).
 SHIPPING_EUR = 4.99

@@ -139,11 +139,27 @@ class ChunkSimulator(Commerce, Sessions, Support, Feedback, SimulatorBase):
         if a["erase"][k]:
             stop = max(created, self.t0) + a["erase_at"][k] * (self.t_end - max(created, self.t0))
         c = Customer(
-            index=index, cid=str(S.CONTACT_ID_BASE + index), market=market, language=language, segment=segment,
-            person=person, email=email, crm_email=people.crm_email(rng, email), phone=phone,
-            crm_phone=people.crm_phone(rng, phone), alt_phone=people.draw_phone(rng, market), offsets=offsets,
-            locale=locale, line=line, created=created, rate=a["rate"][k], p_drop=a["p_drop"][k],
-            mood_base=a["mood"][k], store_cum=cum, favourites=favourites, stop=stop,
+            index=index,
+            cid=str(S.CONTACT_ID_BASE + index),
+            market=market,
+            language=language,
+            segment=segment,
+            person=person,
+            email=email,
+            crm_email=people.crm_email(rng, email),
+            phone=phone,
+            crm_phone=people.crm_phone(rng, phone),
+            alt_phone=people.draw_phone(rng, market),
+            offsets=offsets,
+            locale=locale,
+            line=line,
+            created=created,
+            rate=a["rate"][k],
+            p_drop=a["p_drop"][k],
+            mood_base=a["mood"][k],
+            store_cum=cum,
+            favourites=favourites,
+            stop=stop,
         )
         c.devices = [self._device(c.market, offsets, locale) for _ in range(a["devices"][k])]
         alive = True
@@ -173,14 +189,20 @@ class ChunkSimulator(Commerce, Sessions, Support, Feedback, SimulatorBase):
                 t = c.created - (0.1 + rng.random() * 9.0) * DAY
                 if t > self.t0:
                     kind = "abandon" if rng.random() < S.PRE_SIGNUP_CART_SHARE else "browse"
-                    self._session(None, device, t, kind, self._basket(c, t, first=True),
-                                  self._currency(c, "web", t))
+                    self._session(None, device, t, kind, self._basket(c, t, first=True), self._currency(c, "web", t))
         c.stage = "subscriber" if rng.random() < S.SUBSCRIBER_SHARE else "lead"
         if rng.random() < S.SIGNUP_PURCHASE_SHARE and c.rate > S.LEAD_RATE_FACTOR / 365.0:
             # The first order is placed in the sign-up session: log in (sign up) at checkout.
             self._contact_version(c, c.created)
             self._purchase(c, c.created - 240.0, signup_device=device)
         else:
-            self._session(c, device, c.created - 180.0, "abandon", self._basket(c, c.created, first=True),
-                          self._currency(c, "web", c.created), login_at=c.created)
+            self._session(
+                c,
+                device,
+                c.created - 180.0,
+                "abandon",
+                self._basket(c, c.created, first=True),
+                self._currency(c, "web", c.created),
+                login_at=c.created,
+            )
             self._contact_version(c, c.created)

@@ -43,8 +43,9 @@ _FIRST_CHUNK_ONLY = frozenset({E.PRODUCTS, E.OWNERS})
 
 
 class Sink:
-    def __init__(self, clock: Clock, duplicate_rate: float, malformed_rate: float, rng: random.Random,
-                 chunks: int) -> None:
+    def __init__(
+        self, clock: Clock, duplicate_rate: float, malformed_rate: float, rng: random.Random, chunks: int
+    ) -> None:
         self.clock = clock
         self.chunks = chunks
         self.t0 = clock.t0

@@ -85,8 +85,9 @@ class Support(SimulatorBase):
         team = self.cat.team_on(line, self.clock.day_of(t))
         return team[int(self.rng.random() * len(team))]
 
-    def _ticket(self, c: Customer, t: float, category: str, channel: str, order: Order | None,
-                agent: Agent | None = None) -> None:
+    def _ticket(
+        self, c: Customer, t: float, category: str, channel: str, order: Order | None, agent: Agent | None = None
+    ) -> None:
         """A ticket and its CDC versions: new -> replied (waiting) -> closed, with realistic delays."""
         rng, clock, sink, cat = self.rng, self.clock, self.sink, self.cat
         if t >= self.t_end or t < self.t0:
@@ -123,10 +124,17 @@ class Support(SimulatorBase):
             if at >= self.t_end:
                 return  # not exported yet
             record = {
-                "id": tid, "createdAt": created, "updatedAt": clock.iso(at), "archived": False,
+                "id": tid,
+                "createdAt": created,
+                "updatedAt": clock.iso(at),
+                "archived": False,
                 "properties": {
-                    "subject": subject, "content": content, "hs_pipeline_stage": stage,
-                    "hs_ticket_priority": priority, "hs_ticket_category": category, "source_type": channel,
+                    "subject": subject,
+                    "content": content,
+                    "hs_pipeline_stage": stage,
+                    "hs_ticket_priority": priority,
+                    "hs_ticket_category": category,
+                    "source_type": channel,
                     "createdate": created,
                     "first_agent_reply_date": clock.iso(replied) if replied is not None else None,
                     "closed_date": clock.iso(done) if done is not None else None,
@@ -170,8 +178,15 @@ class Support(SimulatorBase):
             survey_channel = "CHAT" if channel == "CHAT" else weighted(rng, _CES_CHANNELS)
             c.surveys.append((closed + 600.0 + rng.random() * DAY, "CES", "Support CES", survey_channel, tid))
         elif u < S.TICKET_CSAT_SHARE + S.TICKET_CES_SHARE + S.SUPPORT_NPS_SHARE:
-            c.surveys.append((closed + 1800.0 + rng.random() * 2 * DAY, "NPS", "Support NPS",
-                              "CHAT" if channel == "CHAT" else "EMAIL", tid))
+            c.surveys.append(
+                (
+                    closed + 1800.0 + rng.random() * 2 * DAY,
+                    "NPS",
+                    "Support NPS",
+                    "CHAT" if channel == "CHAT" else "EMAIL",
+                    tid,
+                )
+            )
 
     def _is_open(self, line: int, t: float) -> bool:
         offsets = self.cat.line_offsets[line]
@@ -232,19 +247,39 @@ class Support(SimulatorBase):
                     return
                 t = self._daytime(c, t + (0.2 + rng.random() * 6.3) * DAY, t + 3600.0)
 
-    def _call_record(self, call_id: int, direction: str, started: float, answered: float | None, ended: float,
-                     reason: str | None, digits: str, agent: Agent | None, line: int, tags: list[str],
-                     voicemail: bool) -> dict[str, Any]:
+    def _call_record(
+        self,
+        call_id: int,
+        direction: str,
+        started: float,
+        answered: float | None,
+        ended: float,
+        reason: str | None,
+        digits: str,
+        agent: Agent | None,
+        line: int,
+        tags: list[str],
+        voicemail: bool,
+    ) -> dict[str, Any]:
         s = int(started)
         a = int(answered) if answered is not None else None
         e = max(int(ended), a if a is not None else s)
         return {
-            "id": call_id, "direction": direction, "status": "done", "started_at": s, "answered_at": a,
-            "ended_at": e, "duration": e - s, "missed_call_reason": reason, "raw_digits": digits,
-            "user": agent.user if agent is not None else None, "number": self.cat.lines[line].payload(),
+            "id": call_id,
+            "direction": direction,
+            "status": "done",
+            "started_at": s,
+            "answered_at": a,
+            "ended_at": e,
+            "duration": e - s,
+            "missed_call_reason": reason,
+            "raw_digits": digits,
+            "user": agent.user if agent is not None else None,
+            "number": self.cat.lines[line].payload(),
             "tags": [{"name": tag} for tag in tags],
             "voicemail": f"https://voicemail.aircall.example/{call_id}.mp3" if voicemail else None,
-            "recording": None, "archived": False,
+            "recording": None,
+            "archived": False,
         }
 
     def _fit_in_day(self, started: float, ended: float) -> tuple[float, float]:
@@ -255,8 +290,9 @@ class Support(SimulatorBase):
             return started - shift, shift
         return started, 0.0
 
-    def _inbound_call(self, c: Customer | None, t: float, number: people.PhoneNumber, reason: str,
-                      ticket_category: str | None) -> str:
+    def _inbound_call(
+        self, c: Customer | None, t: float, number: people.PhoneNumber, reason: str, ticket_category: str | None
+    ) -> str:
         """One inbound call through opening hours, IVR and queue; returns closed/missed/unresolved/resolved."""
         rng, cat, clock = self.rng, self.cat, self.clock
         line = c.line if c is not None else self.ctx.line_of_market.get(number.region, 0)
@@ -315,8 +351,11 @@ class Support(SimulatorBase):
         ended -= shift
         if answered is not None:
             answered -= shift
-        self.sink.emit(E.CALLS, day, self._call_record(call_id, "inbound", t, answered, ended, missed, digits,
-                                                       agent, line, tags, voicemail))
+        self.sink.emit(
+            E.CALLS,
+            day,
+            self._call_record(call_id, "inbound", t, answered, ended, missed, digits, agent, line, tags, voicemail),
+        )
         if c is not None:
             if outcome == "missed" and missed != "short_abandoned":
                 self._shock(c, ended, S.MOOD_CALL_ABANDONED)
@@ -324,8 +363,14 @@ class Support(SimulatorBase):
                 self._shock(c, ended, S.MOOD_CALL_RESOLVED)
             if agent is not None and answered is not None:
                 if ticket_category is not None or rng.random() < S.PHONE_TICKET_SHARE:
-                    self._ticket(c, ended + 5.0 + rng.random() * 120.0, ticket_category or "GENERAL_INQUIRY",
-                                 "PHONE", c.orders[-1] if c.orders else None, agent)
+                    self._ticket(
+                        c,
+                        ended + 5.0 + rng.random() * 120.0,
+                        ticket_category or "GENERAL_INQUIRY",
+                        "PHONE",
+                        c.orders[-1] if c.orders else None,
+                        agent,
+                    )
                 if rng.random() < S.CALL_CSAT_SHARE:
                     c.surveys.append((ended + 300.0 + rng.random() * 3600.0, "CSAT", "Call CSAT", "SMS", None))
         return outcome
@@ -349,8 +394,11 @@ class Support(SimulatorBase):
         if answered is not None:
             answered -= shift
         digits = people.format_international(c.phone)
-        self.sink.emit(E.CALLS, self.clock.day_of(t), self._call_record(
-            call_id, "outbound", t, answered, ended, None, digits, agent, c.line, tags, False))
+        self.sink.emit(
+            E.CALLS,
+            self.clock.day_of(t),
+            self._call_record(call_id, "outbound", t, answered, ended, None, digits, agent, c.line, tags, False),
+        )
         if answered is not None:
             self._shock(c, ended, S.MOOD_CALL_RESOLVED)
 

@@ -83,8 +83,13 @@ class _ShardFiles:
 def _run_chunk(ctx: Context, chunk: int, files: _ShardFiles, stats: _ShardStats) -> int:
     """Simulate one chunk and append its lines; returns the number of customers done."""
     o = ctx.options
-    sink = Sink(ctx.clock, o.duplicate_rate, o.malformed_rate, random.Random(seed_for("journey-sink", o.seed, chunk)),
-                ctx.chunks)
+    sink = Sink(
+        ctx.clock,
+        o.duplicate_rate,
+        o.malformed_rate,
+        random.Random(seed_for("journey-sink", o.seed, chunk)),
+        ctx.chunks,
+    )
     sim = ChunkSimulator(ctx, chunk, sink)
     sim.run()
     for entity, day, data in sink.take():
@@ -153,8 +158,9 @@ def run_generation(o: GeneratorOptions, workers: int | None = None) -> Generatio
         small = o.customers * o.days < S.PARALLEL_MIN_CUSTOMER_DAYS
         workers = 1 if small else min(S.MAX_WORKERS, os.cpu_count() or 1)
     workers = max(1, min(workers, len(shards)))
-    bar = tqdm(total=o.customers, unit=" customers", disable=not o.progress, desc="journey generate",
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=o.customers, unit=" customers", disable=not o.progress, desc="journey generate", dynamic_ncols=True
+    )
     results: dict[int, _ShardStats] = {}
     try:
         if workers == 1:
@@ -176,8 +182,7 @@ def _run_processes(o: GeneratorOptions, shards: list[int], workers: int, bar: tq
     mp = multiprocessing.get_context("spawn")
     progress = mp.Queue()
     assignment = [[s for s in shards if s % workers == w] for w in range(workers)]
-    processes = [mp.Process(target=_worker, args=(o, mine, progress, os.getpid()), daemon=True)
-                 for mine in assignment]
+    processes = [mp.Process(target=_worker, args=(o, mine, progress, os.getpid()), daemon=True) for mine in assignment]
     for p in processes:
         p.start()
     results: dict[int, _ShardStats] = {}

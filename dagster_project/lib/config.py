@@ -349,9 +349,7 @@ class JourneyConfig(_Strict):
     def warehouse_path(self) -> Path:
         return _resolve(self.paths.warehouse)
 
-    def dbt_vars(
-        self, as_of: date | None = None, window: tuple[date, date] | None = None
-    ) -> dict[str, Any]:
+    def dbt_vars(self, as_of: date | None = None, window: tuple[date, date] | None = None) -> dict[str, Any]:
         """The variables every dbt invocation receives (see dbt_project.yml for their defaults)."""
         m = self.metrics
         out: dict[str, Any] = {

@@ -134,14 +134,15 @@ def one_of(path: str, values: Sequence[str]) -> Rule:
 
 def not_in_future(path: str, unix: bool = False) -> Rule:
     """A record cannot describe a moment after its export was written (the end of its dt day)."""
-    moment = f"try_cast({_val(path)} as bigint) > epoch(dt_end)" if unix else (
-        f"try_cast({_val(path)} as timestamptz) > dt_end"
+    moment = (
+        f"try_cast({_val(path)} as bigint) > epoch(dt_end)"
+        if unix
+        else (f"try_cast({_val(path)} as timestamptz) > dt_end")
     )
     return Rule(
         f"{_present(path)} and {moment}",
         f"{_lit(f'future_timestamp: {_name(path)} is after the end of its dt= day: ')} || {_quoted_value(path)}",
-        f"`{_name(path)}` is not after the end of its dt= day plus quality.future_tolerance_minutes "
-        "(future_timestamp)",
+        f"`{_name(path)}` is not after the end of its dt= day plus quality.future_tolerance_minutes (future_timestamp)",
     )
 
 
@@ -220,22 +221,34 @@ def _value_checks(spec: FieldSpec) -> list[tuple[str, str, str, str]]:
         )
     if spec.type in ("integer", "unix_timestamp"):
         checks.append(
-            ("wrong_type", f"({finite} or {number} <> floor({number}))", "should be a whole number, got ",
-             "a whole number")
+            (
+                "wrong_type",
+                f"({finite} or {number} <> floor({number}))",
+                "should be a whole number, got ",
+                "a whole number",
+            )
         )
     if spec.type == "integer":
         checks.append(("out_of_range", "try_cast(x as integer) is null", "does not fit INTEGER: ", "fits INTEGER"))
     if spec.type == "unix_timestamp":
         checks.append(
-            ("out_of_range", "try(to_timestamp(try_cast(x as bigint))) is null", "is not a representable time: ",
-             "is a representable time")
+            (
+                "out_of_range",
+                "try(to_timestamp(try_cast(x as bigint))) is null",
+                "is not a representable time: ",
+                "is a representable time",
+            )
         )
     if spec.type == "boolean":
         checks.append(("wrong_type", "try_cast(x as boolean) is null", "should be a boolean, got ", "a boolean"))
     if spec.type == "iso_timestamp":
         checks.append(
-            ("wrong_type", "try_cast(x as timestamptz) is null", "is not an ISO-8601 timestamp: ",
-             "an ISO-8601 timestamp")
+            (
+                "wrong_type",
+                "try_cast(x as timestamptz) is null",
+                "is not an ISO-8601 timestamp: ",
+                "an ISO-8601 timestamp",
+            )
         )
     if spec.min is not None:
         low = _num(spec.min)
@@ -510,8 +523,7 @@ _CALLS = Entity(
         ]
     ),
     derived={
-        "phone_e164": "journey_e164(json_extract_string(j, '$.raw_digits'), "
-        "json_extract_string(j, '$.number.country'))"
+        "phone_e164": "journey_e164(json_extract_string(j, '$.raw_digits'), json_extract_string(j, '$.number.country'))"
     },
 )
 
@@ -625,8 +637,10 @@ def partition_contents(e: Entity, landing: Path, dt: str) -> tuple[list[Path], l
         else:
             problems.append(
                 LandingProblem(
-                    child, "unexpected_file: not a landing file (*.jsonl or *.jsonl.gz, lower case, not hidden)",
-                    e.key, dt,
+                    child,
+                    "unexpected_file: not a landing file (*.jsonl or *.jsonl.gz, lower case, not hidden)",
+                    e.key,
+                    dt,
                 )
             )
     return files, problems

@@ -17,39 +17,70 @@ from dagster_project.orchestration.selection import failed_checks_upstream
 
 LTV_TABLE = "marts.mart_customer_ltv"
 # Column descriptions: shown in the Dagster UI and published as column comments (publish/).
-LTV_COLUMNS = dg.TableSchema(columns=[
-    dg.TableColumn("customer_id", "VARCHAR",
-                   description="CRM contact id of a customer with at least one counted order.",
-                   constraints=dg.TableColumnConstraints(nullable=False, unique=True)),
-    dg.TableColumn("as_of_date", "DATE", description="Day the values are computed as of (UTC)."),
-    dg.TableColumn("first_order_at", "TIMESTAMP", description="First counted order, UTC."),
-    dg.TableColumn("last_order_at", "TIMESTAMP", description="Last counted order up to as_of_date, UTC."),
-    dg.TableColumn("orders", "BIGINT", description="Counted (not cancelled) orders up to as_of_date."),
-    dg.TableColumn("historical_revenue", "DOUBLE",
-                   description="Net revenue of the counted orders to date, reporting currency."),
-    dg.TableColumn("avg_order_value", "DOUBLE", description="historical_revenue / orders, reporting currency."),
-    dg.TableColumn("repeat_purchase_days", "BIGINT",
-                   description="Distinct purchase days minus one (BG/NBD frequency)."),
-    dg.TableColumn("recency_days", "BIGINT",
-                   description="Days from the first to the last purchase day (BG/NBD recency)."),
-    dg.TableColumn("tenure_days", "BIGINT", description="Days from the first purchase day to as_of_date (BG/NBD T)."),
-    dg.TableColumn("probability_alive", "DOUBLE",
-                   description="BG/NBD probability that the customer is still active; null when no fit."),
-    dg.TableColumn("expected_purchases_365d", "DOUBLE",
-                   description="BG/NBD expected purchase days in the next 365 days; null when no fit."),
-    dg.TableColumn("predicted_clv_365d", "DOUBLE",
-                   description="Expected purchases x Gamma-Gamma expected order value over the next 365 days, "
-                               "reporting currency; null when no fit."),
-    # 80 % intervals: parametric bootstrap over the fitted parameters (marts/ltv_checks.py, docs/service-marts.md)
-    dg.TableColumn("expected_purchases_365d_p10", "DOUBLE",
-                   description="10th percentile of expected_purchases_365d, parameter bootstrap; null when no fit."),
-    dg.TableColumn("expected_purchases_365d_p90", "DOUBLE",
-                   description="90th percentile of expected_purchases_365d over the parameter bootstrap."),
-    dg.TableColumn("predicted_clv_365d_p10", "DOUBLE",
-                   description="10th percentile of predicted_clv_365d, parameter bootstrap, reporting currency."),
-    dg.TableColumn("predicted_clv_365d_p90", "DOUBLE",
-                   description="90th percentile of predicted_clv_365d, parameter bootstrap, reporting currency."),
-])
+LTV_COLUMNS = dg.TableSchema(
+    columns=[
+        dg.TableColumn(
+            "customer_id",
+            "VARCHAR",
+            description="CRM contact id of a customer with at least one counted order.",
+            constraints=dg.TableColumnConstraints(nullable=False, unique=True),
+        ),
+        dg.TableColumn("as_of_date", "DATE", description="Day the values are computed as of (UTC)."),
+        dg.TableColumn("first_order_at", "TIMESTAMP", description="First counted order, UTC."),
+        dg.TableColumn("last_order_at", "TIMESTAMP", description="Last counted order up to as_of_date, UTC."),
+        dg.TableColumn("orders", "BIGINT", description="Counted (not cancelled) orders up to as_of_date."),
+        dg.TableColumn(
+            "historical_revenue", "DOUBLE", description="Net revenue of the counted orders to date, reporting currency."
+        ),
+        dg.TableColumn("avg_order_value", "DOUBLE", description="historical_revenue / orders, reporting currency."),
+        dg.TableColumn(
+            "repeat_purchase_days", "BIGINT", description="Distinct purchase days minus one (BG/NBD frequency)."
+        ),
+        dg.TableColumn(
+            "recency_days", "BIGINT", description="Days from the first to the last purchase day (BG/NBD recency)."
+        ),
+        dg.TableColumn(
+            "tenure_days", "BIGINT", description="Days from the first purchase day to as_of_date (BG/NBD T)."
+        ),
+        dg.TableColumn(
+            "probability_alive",
+            "DOUBLE",
+            description="BG/NBD probability that the customer is still active; null when no fit.",
+        ),
+        dg.TableColumn(
+            "expected_purchases_365d",
+            "DOUBLE",
+            description="BG/NBD expected purchase days in the next 365 days; null when no fit.",
+        ),
+        dg.TableColumn(
+            "predicted_clv_365d",
+            "DOUBLE",
+            description="Expected purchases x Gamma-Gamma expected order value over the next 365 days, "
+            "reporting currency; null when no fit.",
+        ),
+        # 80 % intervals: parametric bootstrap over the fitted parameters (marts/ltv_checks.py, docs/service-marts.md)
+        dg.TableColumn(
+            "expected_purchases_365d_p10",
+            "DOUBLE",
+            description="10th percentile of expected_purchases_365d, parameter bootstrap; null when no fit.",
+        ),
+        dg.TableColumn(
+            "expected_purchases_365d_p90",
+            "DOUBLE",
+            description="90th percentile of expected_purchases_365d over the parameter bootstrap.",
+        ),
+        dg.TableColumn(
+            "predicted_clv_365d_p10",
+            "DOUBLE",
+            description="10th percentile of predicted_clv_365d, parameter bootstrap, reporting currency.",
+        ),
+        dg.TableColumn(
+            "predicted_clv_365d_p90",
+            "DOUBLE",
+            description="90th percentile of predicted_clv_365d, parameter bootstrap, reporting currency.",
+        ),
+    ]
+)
 _COUNTED_ORDERS = (
     "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
     "where is_counted and customer_id is not null)"
@@ -70,10 +101,20 @@ def build_ltv_frame(
     is refused here too rather than written under those names."""
     if horizon_days != ltv.DEFAULT_HORIZON_DAYS:
         raise ValueError(f"the LTV columns are *_365d: a horizon of {horizon_days} days would be mislabelled")
-    frame = summary[["customer_id", "first_order_at", "last_order_at", "orders", "historical_revenue",
-                     "avg_order_value", "frequency", "recency", "T"]].copy()
-    frame = frame.rename(columns={"frequency": "repeat_purchase_days", "recency": "recency_days",
-                                  "T": "tenure_days"})
+    frame = summary[
+        [
+            "customer_id",
+            "first_order_at",
+            "last_order_at",
+            "orders",
+            "historical_revenue",
+            "avg_order_value",
+            "frequency",
+            "recency",
+            "T",
+        ]
+    ].copy()
+    frame = frame.rename(columns={"frequency": "repeat_purchase_days", "recency": "recency_days", "T": "tenure_days"})
     for column in ("first_order_at", "last_order_at"):  # the warehouse keeps naive UTC timestamps
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
             frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
@@ -91,8 +132,16 @@ def build_ltv_frame(
     frame["probability_alive"] = predicted["probability_alive"].to_numpy()
     frame["expected_purchases_365d"] = predicted["expected_purchases_365d"].to_numpy()
     frame["predicted_clv_365d"] = predicted["predicted_clv_365d"].to_numpy()
-    meta |= {"fit": "ok", "bgnbd_r": bg.r, "bgnbd_alpha_days": bg.alpha, "bgnbd_a": bg.a, "bgnbd_b": bg.b,
-             "gamma_gamma_p": gg.p, "gamma_gamma_q": gg.q, "gamma_gamma_v": gg.v}
+    meta |= {
+        "fit": "ok",
+        "bgnbd_r": bg.r,
+        "bgnbd_alpha_days": bg.alpha,
+        "bgnbd_a": bg.a,
+        "bgnbd_b": bg.b,
+        "gamma_gamma_p": gg.p,
+        "gamma_gamma_q": gg.q,
+        "gamma_gamma_v": gg.v,
+    }
     return frame, meta
 
 

@@ -563,8 +563,7 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaParams:
     usable = (x > 0) & (m > 0) & np.isfinite(m)
     if usable.sum() < MIN_FIT_CUSTOMERS:
         raise LtvFitError(
-            f"Gamma-Gamma needs at least {MIN_FIT_CUSTOMERS} repeat buyers with positive spend, "
-            f"got {int(usable.sum())}"
+            f"Gamma-Gamma needs at least {MIN_FIT_CUSTOMERS} repeat buyers with positive spend, got {int(usable.sum())}"
         )
     x, m = x[usable], m[usable]
     scale = float(m.mean())
@@ -619,9 +618,9 @@ def expected_purchases(
         log_hyp = np.log(hyp2f1(big_a, big_b, big_c, z))
         bad = ~np.isfinite(log_hyp)
         if bad.any():
-            log_hyp[bad] = np.log(
-                hyp2f1(big_c[bad] - big_a[bad], big_c[bad] - big_b[bad], big_c[bad], z[bad])
-            ) + (big_c[bad] - big_a[bad] - big_b[bad]) * np.log1p(-z[bad])
+            log_hyp[bad] = np.log(hyp2f1(big_c[bad] - big_a[bad], big_c[bad] - big_b[bad], big_c[bad], z[bad])) + (
+                big_c[bad] - big_a[bad] - big_b[bad]
+            ) * np.log1p(-z[bad])
         log_tail = log_hyp + big_a * (np.log(alpha + big_t) - np.log(alpha + big_t + t))
         numerator = (a + b + x - 1.0) / (a - 1.0) * -np.expm1(log_tail)
     # dividing by 1 + [x > 0] a/(b+x-1) (...)^(r+x) is multiplying by P(alive)
@@ -855,10 +854,12 @@ def prediction_intervals(
     if draws < 2:
         raise ValueError(f"draws must be at least 2, got {draws}")
     rng = np.random.default_rng(seed)
-    bg_draws = np.exp(rng.multivariate_normal(
-        np.log([bg.r, bg.alpha, bg.a, bg.b]), bgnbd_covariance(summary, bg), size=draws))
-    gg_draws = np.exp(rng.multivariate_normal(
-        np.log([gg.p, gg.q, gg.v]), gamma_gamma_covariance(summary, gg), size=draws))
+    bg_draws = np.exp(
+        rng.multivariate_normal(np.log([bg.r, bg.alpha, bg.a, bg.b]), bgnbd_covariance(summary, bg), size=draws)
+    )
+    gg_draws = np.exp(
+        rng.multivariate_normal(np.log([gg.p, gg.q, gg.v]), gamma_gamma_covariance(summary, gg), size=draws)
+    )
     keep = gg_draws[:, 1] > 1.0
     bg_draws, gg_draws = bg_draws[keep], gg_draws[keep]
     if len(bg_draws) < max(2, draws // 2):
@@ -866,9 +867,9 @@ def prediction_intervals(
     x, t_x, big_t = _check_rfm(summary)
     m = summary["monetary_value"].to_numpy(dtype="float64")
     histories, history_of, _ = _compress([x, t_x, big_t])
-    purchases = np.stack([
-        expected_purchases(BgNbdParams(*draw), float(horizon_days), *histories) for draw in bg_draws
-    ])  # draws x distinct histories
+    purchases = np.stack(
+        [expected_purchases(BgNbdParams(*draw), float(horizon_days), *histories) for draw in bg_draws]
+    )  # draws x distinct histories
     low_q, high_q = INTERVAL_QUANTILES
     purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=0)[:, history_of]
     clv_bounds = np.empty((2, len(x)))
@@ -925,8 +926,9 @@ class HoldoutCheck:
         return None if actual == 0 else (self.predicted_total - actual) / actual
 
 
-def holdout_check(calibration: pd.DataFrame, holdout_purchases: np.ndarray, calibration_end: date,
-                  holdout_days: int) -> HoldoutCheck:
+def holdout_check(
+    calibration: pd.DataFrame, holdout_purchases: np.ndarray, calibration_end: date, holdout_days: int
+) -> HoldoutCheck:
     """Fit BG/NBD (and Gamma-Gamma, when it can be fitted) on ``calibration`` (a summary as
     of ``calibration_end``) and compare each customer's expected repeat purchase days in
     the next ``holdout_days`` with ``holdout_purchases`` (aligned with ``calibration``: the
@@ -983,8 +985,11 @@ group by customer_id
 
 
 def holdout_purchases_sql(
-    con: duckdb.DuckDBPyConnection, orders_relation: str, calibration: pd.DataFrame,
-    calibration_end: date, as_of: date,
+    con: duckdb.DuckDBPyConnection,
+    orders_relation: str,
+    calibration: pd.DataFrame,
+    calibration_end: date,
+    as_of: date,
 ) -> np.ndarray:
     """Distinct purchase days of each calibration customer after the end of ``calibration_end``
     up to the end of ``as_of``, counted in DuckDB, aligned with ``calibration``'s rows."""

@@ -24,42 +24,70 @@ from dagster_project.orchestration.selection import failed_checks_upstream
 
 CHECKS_TABLE = "marts.mart_ltv_model_checks"
 CHECK_NAME = "ltv_holdout_error"
-INTERVAL_COLUMNS = ("expected_purchases_365d_p10", "expected_purchases_365d_p90",
-                    "predicted_clv_365d_p10", "predicted_clv_365d_p90")
+INTERVAL_COLUMNS = (
+    "expected_purchases_365d_p10",
+    "expected_purchases_365d_p90",
+    "predicted_clv_365d_p10",
+    "predicted_clv_365d_p90",
+)
 _COUNTED_ORDERS = (
     "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
     "where is_counted and customer_id is not null)"
 )
-CHECKS_COLUMNS = dg.TableSchema(columns=[
-    dg.TableColumn("as_of_date", "DATE", description="Run's as_of: the holdout ends at its end (UTC)."),
-    dg.TableColumn("calibration_end_date", "DATE",
-                   description="Cut-off: the refit sees orders up to the end of it."),
-    dg.TableColumn("holdout_days", "INTEGER", description="Days from the cut-off to as_of (ltv_holdout_weeks x 7)."),
-    dg.TableColumn("frequency_bucket", "VARCHAR",
-                   description="'all', or the customers' repeat purchase days in calibration: 0 .. 6, '7+'."),
-    dg.TableColumn("customers", "BIGINT", description="Customers with a counted order by the cut-off, in the bucket."),
-    dg.TableColumn("predicted_repeat_purchases", "DOUBLE",
-                   description="Sum of their BG/NBD expected repeat purchase days in the holdout, given history."),
-    dg.TableColumn("actual_repeat_purchases", "DOUBLE", description="Their actual purchase days in the holdout."),
-    dg.TableColumn("relative_error", "DOUBLE",
-                   description="(predicted - actual) / actual; null when actual is 0."),
-    dg.TableColumn("mean_absolute_error", "DOUBLE",
-                   description="Run level: mean over customers of |predicted - actual| holdout purchase days."),
-    dg.TableColumn("bias", "DOUBLE", description="Run level: mean over customers of predicted - actual."),
-    dg.TableColumn("cumulative_predicted_repeat_purchases", "DOUBLE",
-                   description="Run level: repeat purchase days from first purchase to as_of, unconditional "
-                               "BG/NBD forecast of the cohort (the published tracking figure)."),
-    dg.TableColumn("cumulative_actual_repeat_purchases", "DOUBLE", description="Run level: the same, actual."),
-    dg.TableColumn("bgnbd_r", "DOUBLE", description="BG/NBD r of the refit."),
-    dg.TableColumn("bgnbd_alpha_days", "DOUBLE", description="BG/NBD alpha of the refit, days."),
-    dg.TableColumn("bgnbd_a", "DOUBLE", description="BG/NBD a of the refit."),
-    dg.TableColumn("bgnbd_b", "DOUBLE", description="BG/NBD b of the refit."),
-    dg.TableColumn("bgnbd_log_likelihood", "DOUBLE", description="BG/NBD log-likelihood at the refit (time in days)."),
-    dg.TableColumn("gamma_gamma_p", "DOUBLE", description="Gamma-Gamma p of the refit; null when it cannot be fitted."),
-    dg.TableColumn("gamma_gamma_q", "DOUBLE", description="Gamma-Gamma q of the refit."),
-    dg.TableColumn("gamma_gamma_v", "DOUBLE", description="Gamma-Gamma v (gamma) of the refit, reporting currency."),
-    dg.TableColumn("gamma_gamma_log_likelihood", "DOUBLE", description="Gamma-Gamma log-likelihood at the refit."),
-])
+CHECKS_COLUMNS = dg.TableSchema(
+    columns=[
+        dg.TableColumn("as_of_date", "DATE", description="Run's as_of: the holdout ends at its end (UTC)."),
+        dg.TableColumn(
+            "calibration_end_date", "DATE", description="Cut-off: the refit sees orders up to the end of it."
+        ),
+        dg.TableColumn(
+            "holdout_days", "INTEGER", description="Days from the cut-off to as_of (ltv_holdout_weeks x 7)."
+        ),
+        dg.TableColumn(
+            "frequency_bucket",
+            "VARCHAR",
+            description="'all', or the customers' repeat purchase days in calibration: 0 .. 6, '7+'.",
+        ),
+        dg.TableColumn(
+            "customers", "BIGINT", description="Customers with a counted order by the cut-off, in the bucket."
+        ),
+        dg.TableColumn(
+            "predicted_repeat_purchases",
+            "DOUBLE",
+            description="Sum of their BG/NBD expected repeat purchase days in the holdout, given history.",
+        ),
+        dg.TableColumn("actual_repeat_purchases", "DOUBLE", description="Their actual purchase days in the holdout."),
+        dg.TableColumn("relative_error", "DOUBLE", description="(predicted - actual) / actual; null when actual is 0."),
+        dg.TableColumn(
+            "mean_absolute_error",
+            "DOUBLE",
+            description="Run level: mean over customers of |predicted - actual| holdout purchase days.",
+        ),
+        dg.TableColumn("bias", "DOUBLE", description="Run level: mean over customers of predicted - actual."),
+        dg.TableColumn(
+            "cumulative_predicted_repeat_purchases",
+            "DOUBLE",
+            description="Run level: repeat purchase days from first purchase to as_of, unconditional "
+            "BG/NBD forecast of the cohort (the published tracking figure).",
+        ),
+        dg.TableColumn("cumulative_actual_repeat_purchases", "DOUBLE", description="Run level: the same, actual."),
+        dg.TableColumn("bgnbd_r", "DOUBLE", description="BG/NBD r of the refit."),
+        dg.TableColumn("bgnbd_alpha_days", "DOUBLE", description="BG/NBD alpha of the refit, days."),
+        dg.TableColumn("bgnbd_a", "DOUBLE", description="BG/NBD a of the refit."),
+        dg.TableColumn("bgnbd_b", "DOUBLE", description="BG/NBD b of the refit."),
+        dg.TableColumn(
+            "bgnbd_log_likelihood", "DOUBLE", description="BG/NBD log-likelihood at the refit (time in days)."
+        ),
+        dg.TableColumn(
+            "gamma_gamma_p", "DOUBLE", description="Gamma-Gamma p of the refit; null when it cannot be fitted."
+        ),
+        dg.TableColumn("gamma_gamma_q", "DOUBLE", description="Gamma-Gamma q of the refit."),
+        dg.TableColumn(
+            "gamma_gamma_v", "DOUBLE", description="Gamma-Gamma v (gamma) of the refit, reporting currency."
+        ),
+        dg.TableColumn("gamma_gamma_log_likelihood", "DOUBLE", description="Gamma-Gamma log-likelihood at the refit."),
+    ]
+)
 
 
 def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, object], draws: int) -> pd.DataFrame:
@@ -87,37 +115,43 @@ def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, o
 
 def checks_frame(check: ltv.HoldoutCheck, as_of: date) -> pd.DataFrame:
     """The table's rows for one run: the total ('all') and one per frequency bucket."""
-    rows = check.buckets.rename(columns={"bucket": "frequency_bucket",
-                                         "predicted_purchases": "predicted_repeat_purchases",
-                                         "actual_purchases": "actual_repeat_purchases"})
+    rows = check.buckets.rename(
+        columns={
+            "bucket": "frequency_bucket",
+            "predicted_purchases": "predicted_repeat_purchases",
+            "actual_purchases": "actual_repeat_purchases",
+        }
+    )
     actual = rows["actual_repeat_purchases"].to_numpy()
     predicted = rows["predicted_repeat_purchases"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(actual > 0, (predicted - actual) / np.where(actual > 0, actual, 1.0), np.nan)
     gg = check.gg
-    out = pd.DataFrame({
-        "as_of_date": as_of,
-        "calibration_end_date": check.calibration_end,
-        "holdout_days": check.holdout_days,
-        "frequency_bucket": rows["frequency_bucket"],
-        "customers": rows["customers"].astype("int64"),
-        "predicted_repeat_purchases": predicted,
-        "actual_repeat_purchases": actual,
-        "relative_error": relative,
-        "mean_absolute_error": check.mean_absolute_error,
-        "bias": check.bias,
-        "cumulative_predicted_repeat_purchases": check.cumulative_predicted,
-        "cumulative_actual_repeat_purchases": check.cumulative_actual,
-        "bgnbd_r": check.bg.r,
-        "bgnbd_alpha_days": check.bg.alpha,
-        "bgnbd_a": check.bg.a,
-        "bgnbd_b": check.bg.b,
-        "bgnbd_log_likelihood": check.bgnbd_log_likelihood,
-        "gamma_gamma_p": gg.p if gg else np.nan,
-        "gamma_gamma_q": gg.q if gg else np.nan,
-        "gamma_gamma_v": gg.v if gg else np.nan,
-        "gamma_gamma_log_likelihood": check.gamma_gamma_log_likelihood if gg else np.nan,
-    })
+    out = pd.DataFrame(
+        {
+            "as_of_date": as_of,
+            "calibration_end_date": check.calibration_end,
+            "holdout_days": check.holdout_days,
+            "frequency_bucket": rows["frequency_bucket"],
+            "customers": rows["customers"].astype("int64"),
+            "predicted_repeat_purchases": predicted,
+            "actual_repeat_purchases": actual,
+            "relative_error": relative,
+            "mean_absolute_error": check.mean_absolute_error,
+            "bias": check.bias,
+            "cumulative_predicted_repeat_purchases": check.cumulative_predicted,
+            "cumulative_actual_repeat_purchases": check.cumulative_actual,
+            "bgnbd_r": check.bg.r,
+            "bgnbd_alpha_days": check.bg.alpha,
+            "bgnbd_a": check.bg.a,
+            "bgnbd_b": check.bg.b,
+            "bgnbd_log_likelihood": check.bgnbd_log_likelihood,
+            "gamma_gamma_p": gg.p if gg else np.nan,
+            "gamma_gamma_q": gg.q if gg else np.nan,
+            "gamma_gamma_v": gg.v if gg else np.nan,
+            "gamma_gamma_log_likelihood": check.gamma_gamma_log_likelihood if gg else np.nan,
+        }
+    )
     return out
 
 
@@ -125,15 +159,28 @@ def holdout_verdict(check: ltv.HoldoutCheck | None, max_error: float, reason: st
     """WARN when the total's relative error is above ``max_error`` or the check could not run."""
     key = dg.AssetKey(["marts", "mart_ltv_model_checks"])
     if check is None:
-        return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=False,
-                                   severity=dg.AssetCheckSeverity.WARN, metadata={"reason": reason})
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name=CHECK_NAME,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"reason": reason},
+        )
     error = check.relative_error
     passed = error is not None and abs(error) <= max_error
     return dg.AssetCheckResult(
-        asset_key=key, check_name=CHECK_NAME, passed=passed, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"relative_error": float("nan") if error is None else error, "max_error": max_error,
-                  "predicted": check.predicted_total, "actual": check.actual_total,
-                  "mean_absolute_error": check.mean_absolute_error, "bias": check.bias},
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "relative_error": float("nan") if error is None else error,
+            "max_error": max_error,
+            "predicted": check.predicted_total,
+            "actual": check.actual_total,
+            "mean_absolute_error": check.mean_absolute_error,
+            "bias": check.bias,
+        },
     )
 
 
@@ -143,9 +190,13 @@ def holdout_verdict(check: ltv.HoldoutCheck | None, max_error: float, reason: st
     deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
     kinds={"python", "duckdb"},
     metadata={"dagster/table_name": CHECKS_TABLE, "dagster/column_schema": CHECKS_COLUMNS},
-    check_specs=[dg.AssetCheckSpec(CHECK_NAME, asset=dg.AssetKey(["marts", "mart_ltv_model_checks"]),
-                                   description="Holdout error of the LTV model above metrics.ltv_holdout_max_error "
-                                               "(WARN, never blocks)")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=dg.AssetKey(["marts", "mart_ltv_model_checks"]),
+            description="Holdout error of the LTV model above metrics.ltv_holdout_max_error (WARN, never blocks)",
+        )
+    ],
     output_required=False,
 )
 def mart_ltv_model_checks(
@@ -160,7 +211,8 @@ def mart_ltv_model_checks(
     blocked_by = failed_checks_upstream(context)
     if blocked_by:
         context.log.error(
-            f"mart_ltv_model_checks not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")
+            f"mart_ltv_model_checks not built: blocking check(s) failed upstream: {', '.join(blocked_by)}"
+        )
         return
     metrics = settings.config().metrics
     as_of = warehouse.resolve_as_of(None)
@@ -187,9 +239,12 @@ def mart_ltv_model_checks(
         con.execute(f"delete from {CHECKS_TABLE} where as_of_date = ?", [as_of])
         con.execute(f"insert into {CHECKS_TABLE} select * from ltv_checks_frame")
         con.unregister("ltv_checks_frame")
-    yield dg.MaterializeResult(metadata={
-        "as_of": as_of.isoformat(), "calibration_end": calibration_end.isoformat(),
-        "relative_error": float("nan") if check.relative_error is None else check.relative_error,
-        "dagster/row_count": len(rows),
-    })
+    yield dg.MaterializeResult(
+        metadata={
+            "as_of": as_of.isoformat(),
+            "calibration_end": calibration_end.isoformat(),
+            "relative_error": float("nan") if check.relative_error is None else check.relative_error,
+            "dagster/row_count": len(rows),
+        }
+    )
     yield holdout_verdict(check, metrics.ltv_holdout_max_error)

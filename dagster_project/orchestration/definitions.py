@@ -103,8 +103,9 @@ def build_definitions(config: JourneyConfig, *domains: dg.Definitions) -> dg.Def
         # delivered since is loaded by `journey run` or after a reload of the code location
         changed = landing_changes(landing, seen, first_partition)
         for dt, mtime in sorted(changed.items()):
-            yield dg.RunRequest(run_key=f"landing-{dt}-{mtime}", partition_key=dt,
-                                tags={"journey/trigger": "new_landing_folder"})
+            yield dg.RunRequest(
+                run_key=f"landing-{dt}-{mtime}", partition_key=dt, tags={"journey/trigger": "new_landing_folder"}
+            )
         if changed:
             context.update_cursor(json.dumps(seen | changed))
 

@@ -79,11 +79,13 @@ def build_publish_asset(sources: Sequence[MartSource]) -> dg.AssetsDefinition:
         report = targets.snapshot.parent / "report.html"
         build_report(targets.snapshot, report, currency=settings.config().reporting.currency)
         publication.sinks["report"] = str(report)
-        yield dg.MaterializeResult(metadata={
-            **{f"published/{sink}": where for sink, where in publication.sinks.items()},
-            "rows": dg.MetadataValue.json(publication.rows),
-            "marts": len(publication.rows),
-            "dagster/row_count": sum(publication.rows.values()),
-        })
+        yield dg.MaterializeResult(
+            metadata={
+                **{f"published/{sink}": where for sink, where in publication.sinks.items()},
+                "rows": dg.MetadataValue.json(publication.rows),
+                "marts": len(publication.rows),
+                "dagster/row_count": sum(publication.rows.values()),
+            }
+        )
 
     return journey_marts

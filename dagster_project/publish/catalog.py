@@ -27,11 +27,27 @@ import dagster as dg
 MARTS_SCHEMA = "marts"
 MONEY_TYPE = "DECIMAL(18,2)"
 _GRAIN_TESTS = ("unique", "unique_combination")
-_KEPT_TYPES = {"BIGINT", "INTEGER", "SMALLINT", "DOUBLE", "BOOLEAN", "DATE", "VARCHAR", "TIME", "UUID",
-               "TIMESTAMP WITH TIME ZONE"}
+_KEPT_TYPES = {
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "DOUBLE",
+    "BOOLEAN",
+    "DATE",
+    "VARCHAR",
+    "TIME",
+    "UUID",
+    "TIMESTAMP WITH TIME ZONE",
+}
 _WIDENED_TYPES = {
-    "HUGEINT": "BIGINT", "UHUGEINT": "BIGINT", "UBIGINT": "BIGINT", "UINTEGER": "BIGINT",
-    "USMALLINT": "INTEGER", "UTINYINT": "SMALLINT", "TINYINT": "SMALLINT", "FLOAT": "DOUBLE",
+    "HUGEINT": "BIGINT",
+    "UHUGEINT": "BIGINT",
+    "UBIGINT": "BIGINT",
+    "UINTEGER": "BIGINT",
+    "USMALLINT": "INTEGER",
+    "UTINYINT": "SMALLINT",
+    "TINYINT": "SMALLINT",
+    "FLOAT": "DOUBLE",
 }
 _NAIVE_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
@@ -114,18 +130,22 @@ def resolve_marts(sources: Sequence[MartSource], manifest: Mapping[str, Any]) ->
     for source in sources:
         node = manifest.get("nodes", {}).get(source.dbt_unique_id or "", None)
         if node is None:
-            marts.append(Mart(source.table, source.description, dict(source.column_descriptions), {},
-                              source.unique_columns[:1]))
+            marts.append(
+                Mart(source.table, source.description, dict(source.column_descriptions), {}, source.unique_columns[:1])
+            )
             continue
         columns = node.get("columns") or {}
-        marts.append(Mart(
-            table=source.table,
-            description=" ".join((node.get("description") or source.description).split()),
-            column_descriptions={n: " ".join(c["description"].split()) for n, c in columns.items()
-                                 if c.get("description")},
-            declared_types={n: c["data_type"] for n, c in columns.items() if c.get("data_type")},
-            grain=_grain_from_tests(manifest, source.dbt_unique_id or ""),
-        ))
+        marts.append(
+            Mart(
+                table=source.table,
+                description=" ".join((node.get("description") or source.description).split()),
+                column_descriptions={
+                    n: " ".join(c["description"].split()) for n, c in columns.items() if c.get("description")
+                },
+                declared_types={n: c["data_type"] for n, c in columns.items() if c.get("data_type")},
+                grain=_grain_from_tests(manifest, source.dbt_unique_id or ""),
+            )
+        )
     return marts
 
 

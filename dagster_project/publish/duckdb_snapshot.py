@@ -63,14 +63,15 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], path: Path, sto
             columns = warehouse_columns(con, mart.table)
             select = ", ".join(published_expression(n, t, mart.declared_types.get(n)) for n, t in columns)
             target = f"{ALIAS}.{MARTS_SCHEMA}.{quote_identifier(mart.table)}"
-            con.execute(f"create table {target} as select {select} "
-                        f"from {MARTS_SCHEMA}.{quote_identifier(mart.table)}")
+            con.execute(f"create table {target} as select {select} from {MARTS_SCHEMA}.{quote_identifier(mart.table)}")
             if mart.description:
                 con.execute(f"comment on table {target} is {quote_literal(mart.description)}")
             for name, _ in columns:
                 if mart.column_descriptions.get(name):
-                    con.execute(f"comment on column {target}.{quote_identifier(name)} "
-                                f"is {quote_literal(mart.column_descriptions[name])}")
+                    con.execute(
+                        f"comment on column {target}.{quote_identifier(name)} "
+                        f"is {quote_literal(mart.column_descriptions[name])}"
+                    )
         con.execute(f"checkpoint {ALIAS}")
     finally:
         con.execute(f"detach {ALIAS}")

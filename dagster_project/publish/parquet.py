@@ -26,8 +26,9 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], folder: Path) -
             path = duckdb_snapshot.staging_path(folder / f"{mart.table}.parquet")
             staged[mart.table] = path
             source = f"{duckdb_snapshot.ALIAS}.{MARTS_SCHEMA}.{quote_identifier(mart.table)}"
-            con.execute(f"copy (select * from {source}) to {quote_literal(str(path))} "
-                        "(format parquet, compression zstd)")
+            con.execute(
+                f"copy (select * from {source}) to {quote_literal(str(path))} (format parquet, compression zstd)"
+            )
     except BaseException:
         discard(staged)
         raise

@@ -31,8 +31,15 @@ from psycopg import sql
 DSN_ENV = "JOURNEY_PG_DSN"
 _CHUNK_BYTES = 1 << 20
 _PG_TYPES = {
-    "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint", "DOUBLE": "double precision",
-    "BOOLEAN": "boolean", "DATE": "date", "VARCHAR": "text", "TIME": "time", "UUID": "uuid",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "VARCHAR": "text",
+    "TIME": "time",
+    "UUID": "uuid",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
 }
 
@@ -106,8 +113,9 @@ def _load_table(conn: psycopg.Connection, schema: sql.Identifier, table: PgTable
         conn.execute(sql.SQL("comment on table {} is {}").format(target, sql.Literal(table.description)))
     for name, text in (table.column_descriptions or {}).items():
         if any(name == c for c, _ in table.columns):
-            conn.execute(sql.SQL("comment on column {}.{} is {}").format(
-                target, sql.Identifier(name), sql.Literal(text)))
+            conn.execute(
+                sql.SQL("comment on column {}.{} is {}").format(target, sql.Identifier(name), sql.Literal(text))
+            )
     conn.execute(sql.SQL("analyze {}").format(target))
 
 

@@ -53,8 +53,9 @@ def publish(
     targets.snapshot.parent.mkdir(parents=True, exist_ok=True)
     staged_snapshot = duckdb_snapshot.staging_path(targets.snapshot)
     staged_parquet: dict[str, Path] = {}
-    csv_folder = (Path(tempfile.mkdtemp(prefix=".journey-pg-", dir=targets.snapshot.parent))
-                  if targets.postgres_dsn else None)
+    csv_folder = (
+        Path(tempfile.mkdtemp(prefix=".journey-pg-", dir=targets.snapshot.parent)) if targets.postgres_dsn else None
+    )
     try:
         duckdb_snapshot.write(con, marts, staged_snapshot, targets.storage_version)
         log(f"snapshot staged: {len(marts)} marts")
@@ -69,17 +70,22 @@ def publish(
         finally:
             duckdb_snapshot.detach(con)
         if targets.postgres_dsn:
-            postgres.load(targets.postgres_dsn, targets.postgres_schema, pg_tables,
-                          targets.postgres_lock_timeout_seconds)
+            postgres.load(
+                targets.postgres_dsn, targets.postgres_schema, pg_tables, targets.postgres_lock_timeout_seconds
+            )
             log("postgres loaded")
-            dropped = postgres.swap(targets.postgres_dsn, targets.postgres_schema,
-                                    targets.postgres_lock_timeout_seconds,
-                                    "journey marts, published by the journey pipeline; replaced whole at each publish")
+            dropped = postgres.swap(
+                targets.postgres_dsn,
+                targets.postgres_schema,
+                targets.postgres_lock_timeout_seconds,
+                "journey marts, published by the journey pipeline; replaced whole at each publish",
+            )
             where = f"{postgres.describe(targets.postgres_dsn)} schema {targets.postgres_schema}"
             result.sinks["postgres"] = where
             if not dropped:
-                result.warnings.append(f"{targets.postgres_schema}__previous is still read by a query; "
-                                       "the next publish drops it")
+                result.warnings.append(
+                    f"{targets.postgres_schema}__previous is still read by a query; the next publish drops it"
+                )
         duckdb_snapshot.commit(staged_snapshot, targets.snapshot)
         result.sinks["duckdb"] = str(targets.snapshot)
         parquet.commit(staged_parquet, targets.parquet)
@@ -103,12 +109,14 @@ def _export_csv(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], folder: P
         path = folder / f"{mart.table}.csv"
         source = f"{duckdb_snapshot.ALIAS}.{MARTS_SCHEMA}.{quote_identifier(mart.table)}"
         con.execute(f"copy (select * from {source}) to {quote_literal(str(path))} (format csv, header false)")
-        tables.append(postgres.PgTable(
-            name=mart.table,
-            columns=duckdb_snapshot.published_columns(con, mart.table),
-            csv_path=path,
-            description=mart.description,
-            column_descriptions=mart.column_descriptions,
-            grain=mart.grain,
-        ))
+        tables.append(
+            postgres.PgTable(
+                name=mart.table,
+                columns=duckdb_snapshot.published_columns(con, mart.table),
+                csv_path=path,
+                description=mart.description,
+                column_descriptions=mart.column_descriptions,
+                grain=mart.grain,
+            )
+        )
     return tables

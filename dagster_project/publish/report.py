@@ -62,27 +62,64 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("nps", "NPS", "score", "100 x (promoters - detractors) / responses; the band is the 95 % margin of error."),
     Kpi("csat_pct", "CSAT %", "pct", "Share of CSAT answers of 4-5 (of 5)."),
     Kpi("ces_pct", "CES %", "pct", "Share of customer-effort answers of 5-7 (of 7): low effort."),
-    Kpi("cart_abandonment_rate", "Cart abandonment rate", "rate",
-        "Abandoned / (converted + abandoned) carts, by the month the cart started.", higher_is_better=False),
-    Kpi("call_abandonment_rate", "Call abandonment rate", "rate",
-        "Calls abandoned in the IVR or the queue / (offered - short-abandoned).", higher_is_better=False),
-    Kpi("avg_first_response_minutes", "Average first response (minutes)", "minutes",
+    Kpi(
+        "cart_abandonment_rate",
+        "Cart abandonment rate",
+        "rate",
+        "Abandoned / (converted + abandoned) carts, by the month the cart started.",
+        higher_is_better=False,
+    ),
+    Kpi(
+        "call_abandonment_rate",
+        "Call abandonment rate",
+        "rate",
+        "Calls abandoned in the IVR or the queue / (offered - short-abandoned).",
+        higher_is_better=False,
+    ),
+    Kpi(
+        "avg_first_response_minutes",
+        "Average first response (minutes)",
+        "minutes",
         "First agent reply - ticket creation, over replied tickets, by created month (log scale).",
-        higher_is_better=False),
-    Kpi("avg_resolution_hours", "Average resolution (hours)", "hours",
-        "Close - creation, over resolved tickets, by created month.", higher_is_better=False),
+        higher_is_better=False,
+    ),
+    Kpi(
+        "avg_resolution_hours",
+        "Average resolution (hours)",
+        "hours",
+        "Close - creation, over resolved tickets, by created month.",
+        higher_is_better=False,
+    ),
     Kpi("ticket_resolution_rate", "Ticket resolution rate", "rate", "Tickets resolved / tickets created."),
     Kpi("positive_review_rate", "Positive review rate", "rate", "Reviews of 4-5 stars / reviews."),
-    Kpi("negative_review_rate", "Negative review rate", "rate", "Reviews of 1-2 stars / reviews.",
-        higher_is_better=False),
-    Kpi("churn_rate", "Churn rate", "rate",
+    Kpi(
+        "negative_review_rate",
+        "Negative review rate",
+        "rate",
+        "Reviews of 1-2 stars / reviews.",
+        higher_is_better=False,
+    ),
+    Kpi(
+        "churn_rate",
+        "Churn rate",
+        "rate",
         "Customers active at the month's start (an order in the last 90 days) and no longer at its end / "
-        "active at the start.", higher_is_better=False),
-    Kpi("retention_rate", "Retention rate", "rate", "Customers active at the month's start and at its end / "
-        "active at the start."),
+        "active at the start.",
+        higher_is_better=False,
+    ),
+    Kpi(
+        "retention_rate",
+        "Retention rate",
+        "rate",
+        "Customers active at the month's start and at its end / active at the start.",
+    ),
     Kpi("repeat_order_rate", "Repeat order rate", "rate", "Orders from customers with an earlier order / orders."),
-    Kpi("avg_historical_ltv", "Average historical LTV", "money",
-        "Net revenue to the month's end / customers with an order by then (reporting currency)."),
+    Kpi(
+        "avg_historical_ltv",
+        "Average historical LTV",
+        "money",
+        "Net revenue to the month's end / customers with an order by then (reporting currency).",
+    ),
 )
 
 
@@ -113,9 +150,12 @@ def build_report(marts_db_path: Path, out_path: Path, *, currency: str | None = 
         raise FileNotFoundError(f"no DuckDB file at {marts_db_path}")
     con = duckdb.connect(str(marts_db_path), read_only=True)
     try:
-        tables = {name for (name,) in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema = 'marts'").fetchall()}
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
         if SCORECARD not in tables:
             raise LookupError(f"{marts_db_path} has no {SCORECARD}: build the marts first (journey run)")
         columns = ", ".join(["month_start", "nps_margin_of_error", *(k.column for k in KPIS)])
@@ -131,8 +171,9 @@ def build_report(marts_db_path: Path, out_path: Path, *, currency: str | None = 
     months: list[date] = series.get("month_start", [])
     page = _page(series, channels, source=marts_db_path, currency=currency, drivers=drivers, service=service)
     _write_atomically(Path(out_path), page)
-    return ReportSummary(path=Path(out_path), source=marts_db_path, months=len(months),
-                         latest_month=months[-1] if months else None)
+    return ReportSummary(
+        path=Path(out_path), source=marts_db_path, months=len(months), latest_month=months[-1] if months else None
+    )
 
 
 def _first_response_by_channel(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[date], list[float | None]]]:
@@ -173,21 +214,25 @@ def _drivers_table(drivers: list[tuple[str, int, int, int, int, int]]) -> str:
         p1, p2 = x1 / n1, x2 / n2
         half = 1.96 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
         lift = p1 / p2 if p2 else None
-        cells = (f"<td>{html.escape(kind)}</td><td class='num'>{pairs}</td>"
-                 f"<td class='num'>{100 * p1:.1f} % ({x1}/{n1})</td>"
-                 f"<td class='num'>{100 * p2:.1f} % ({x2}/{n2})</td>"
-                 f"<td class='num'>{'–' if lift is None else f'{lift:.2f}'}</td>"
-                 f"<td class='num'>{100 * (p1 - p2 - half):+.1f} to {100 * (p1 - p2 + half):+.1f} pts</td>")
+        cells = (
+            f"<td>{html.escape(kind)}</td><td class='num'>{pairs}</td>"
+            f"<td class='num'>{100 * p1:.1f} % ({x1}/{n1})</td>"
+            f"<td class='num'>{100 * p2:.1f} % ({x2}/{n2})</td>"
+            f"<td class='num'>{'–' if lift is None else f'{lift:.2f}'}</td>"
+            f"<td class='num'>{100 * (p1 - p2 - half):+.1f} to {100 * (p1 - p2 + half):+.1f} pts</td>"
+        )
         rows.append((float("inf") if lift is None else lift, f"<tr>{cells}</tr>"))
     if not rows:
         return ""
     body = "".join(row for _, row in sorted(rows, key=lambda r: -r[0]))
-    return ("<h2>What turned them</h2><p class='definition'>Pairs of consecutive opinions of a customer: how often the "
-            "second was worse when the interaction happened between them, against when it did not (every month of "
-            f"<code>{DRIVERS}</code>; an association, not a proof of cause).</p>"
-            "<table class='latest'><thead><tr><th>interaction between the opinions</th><th>pairs with it</th>"
-            "<th>down-shift rate with</th><th>without</th><th>lift</th><th>difference, 95 % interval</th></tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return (
+        "<h2>What turned them</h2><p class='definition'>Pairs of consecutive opinions of a customer: how often the "
+        "second was worse when the interaction happened between them, against when it did not (every month of "
+        f"<code>{DRIVERS}</code>; an association, not a proof of cause).</p>"
+        "<table class='latest'><thead><tr><th>interaction between the opinions</th><th>pairs with it</th>"
+        "<th>down-shift rate with</th><th>without</th><th>lift</th><th>difference, 95 % interval</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _service_section(con: duckdb.DuckDBPyConnection, tables: set[str], currency: str | None) -> str:
@@ -197,28 +242,45 @@ def _service_section(con: duckdb.DuckDBPyConnection, tables: set[str], currency:
     if TICKETS in tables and {"sla_breaches", "business_hours_sla_breaches"} <= _columns(con, TICKETS):
         breaches = _sla_breach_rates(con)
         if breaches[0]:
-            cards.append(_card("sla_breach_rates", "SLA breach rate: calendar and business hours",
-                               "Tickets whose first reply came (or is still due) after their first-response target / "
-                               "tickets created, by created month: on the calendar, and counting only the opening "
-                               "hours of the ticket's support schedule.", _breach_figure(*breaches),
-                               "sla_breach_rate, business_hours_sla_breach_rate"))
+            cards.append(
+                _card(
+                    "sla_breach_rates",
+                    "SLA breach rate: calendar and business hours",
+                    "Tickets whose first reply came (or is still due) after their first-response target / "
+                    "tickets created, by created month: on the calendar, and counting only the opening "
+                    "hours of the ticket's support schedule.",
+                    _breach_figure(*breaches),
+                    "sla_breach_rate, business_hours_sla_breach_rate",
+                )
+            )
     if BACKLOG in tables:
         backlog = _backlog_at_month_end(con)
         if backlog[0]:
-            cards.append(_card("ticket_backlog", "Ticket backlog at month end",
-                               "Tickets open at the end of each month's last day (the latest day for the current "
-                               "month), waiting on the team or on the contact; hover for the oldest one's age.",
-                               _backlog_figure(*backlog), "open_tickets"))
+            cards.append(
+                _card(
+                    "ticket_backlog",
+                    "Ticket backlog at month end",
+                    "Tickets open at the end of each month's last day (the latest day for the current "
+                    "month), waiting on the team or on the contact; hover for the oldest one's age.",
+                    _backlog_figure(*backlog),
+                    "open_tickets",
+                )
+            )
     grid = _cohort_grid(con, currency) if COHORTS in tables else ""
     if not cards and not grid:
         return ""
-    return (f"<h2>Tickets and customers</h2><div class='grid'>{''.join(cards)}</div>{grid}")
+    return f"<h2>Tickets and customers</h2><div class='grid'>{''.join(cards)}</div>{grid}"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     schema, name = table.split(".")
-    return {c for (c,) in con.execute("select column_name from information_schema.columns "
-                                      "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+    return {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
 
 
 def _sla_breach_rates(con: duckdb.DuckDBPyConnection) -> tuple[list[date], list[float | None], list[float | None]]:
@@ -231,8 +293,9 @@ def _sla_breach_rates(con: duckdb.DuckDBPyConnection) -> tuple[list[date], list[
     return [r[0] for r in rows], [_number(r[1]) for r in rows], [_number(r[2]) for r in rows]
 
 
-def _backlog_at_month_end(con: duckdb.DuckDBPyConnection) -> tuple[list[date], list[int], list[int],
-                                                                     list[float | None]]:
+def _backlog_at_month_end(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[list[date], list[int], list[int], list[float | None]]:
     """Per month from the first to the latest backlog day: tickets open at the end of its last day (the latest day
     of the mart for the current month), of which waiting on the team, and the oldest one's age in hours. A month
     end with no row had nothing open: 0. (A backlog is a level: never summed over days.)"""
@@ -252,8 +315,7 @@ def _backlog_at_month_end(con: duckdb.DuckDBPyConnection) -> tuple[list[date], l
                max(b.oldest_open_ticket_age_hours)
         from month_ends left join {BACKLOG} as b on b.backlog_date = month_ends.day_end
         group by 1 order by 1""").fetchall()
-    return ([r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows],
-            [_number(r[3]) for r in rows])
+    return ([r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows], [_number(r[3]) for r in rows])
 
 
 def _cohort_grid(con: duckdb.DuckDBPyConnection, currency: str | None) -> str:
@@ -286,34 +348,63 @@ def _cohort_grid(con: duckdb.DuckDBPyConnection, currency: str | None) -> str:
             money = f"{_number(revenue) or 0.0:,.2f} {currency or ''}".strip()
             tip = f"{active} of {size} customers; cumulative net revenue per customer {money}"
             ink = "#fff" if share >= 0.5 else "#1f2933"
-            tds.append(f"<td class='num' style='background: rgba(31,95,168,{share:.3f}); color: {ink}' "
-                       f"title='{html.escape(tip)}'>{100 * share:.0f} %</td>")
+            tds.append(
+                f"<td class='num' style='background: rgba(31,95,168,{share:.3f}); color: {ink}' "
+                f"title='{html.escape(tip)}'>{100 * share:.0f} %</td>"
+            )
         body.append(f"<tr><td>{cohort:%b %Y}</td><td class='num'>{size}</td>{''.join(tds)}</tr>")
-    return ("<section class='card cohorts' id='cohort_retention'><h3>Cohort retention</h3>"
-            "<p class='definition'>Customers grouped by the month of their first order (rows, the latest "
-            f"{COHORT_GRID_COHORTS}): the share with an order in each month since (columns, month 0 = the first "
-            "order's month, so 100 %). Hover a cell for the counts and the cumulative net revenue per customer. "
-            f"<code>retention_rate</code></p><table class='latest grid-table'><thead><tr><th>cohort</th>"
-            f"<th>customers</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+    return (
+        "<section class='card cohorts' id='cohort_retention'><h3>Cohort retention</h3>"
+        "<p class='definition'>Customers grouped by the month of their first order (rows, the latest "
+        f"{COHORT_GRID_COHORTS}): the share with an order in each month since (columns, month 0 = the first "
+        "order's month, so 100 %). Hover a cell for the counts and the cumulative net revenue per customer. "
+        f"<code>retention_rate</code></p><table class='latest grid-table'><thead><tr><th>cohort</th>"
+        f"<th>customers</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>"
+    )
 
 
 def _breach_figure(months: list[date], calendar: list[float | None], business: list[float | None]) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=months, y=calendar, mode="lines+markers", name="calendar time",
-                             line={"color": _ACCENT, "width": 2.5}, marker={"size": 7}))
-    fig.add_trace(go.Scatter(x=months, y=business, mode="lines+markers", name="business hours",
-                             line={"color": _CHANNEL_COLOURS["CHAT"], "width": 2.5}, marker={"size": 7}))
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=calendar,
+            mode="lines+markers",
+            name="calendar time",
+            line={"color": _ACCENT, "width": 2.5},
+            marker={"size": 7},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=business,
+            mode="lines+markers",
+            name="business hours",
+            line={"color": _CHANNEL_COLOURS["CHAT"], "width": 2.5},
+            marker={"size": 7},
+        )
+    )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return _finish(fig, legend=True)
 
 
-def _backlog_figure(months: list[date], open_tickets: list[int], waiting_on_us: list[int],
-                    oldest: list[float | None]) -> go.Figure:
+def _backlog_figure(
+    months: list[date], open_tickets: list[int], waiting_on_us: list[int], oldest: list[float | None]
+) -> go.Figure:
     fig = go.Figure()
     on_contact = [total - us for total, us in zip(open_tickets, waiting_on_us, strict=True)]
     age = ["–" if hours is None else f"{hours:,.1f} h" for hours in oldest]
-    fig.add_trace(go.Bar(x=months, y=waiting_on_us, name="waiting on the team", marker={"color": _ACCENT},
-                         customdata=age, hovertemplate="%{y} (oldest open ticket: %{customdata})"))
+    fig.add_trace(
+        go.Bar(
+            x=months,
+            y=waiting_on_us,
+            name="waiting on the team",
+            marker={"color": _ACCENT},
+            customdata=age,
+            hovertemplate="%{y} (oldest open ticket: %{customdata})",
+        )
+    )
     fig.add_trace(go.Bar(x=months, y=on_contact, name="waiting on the contact", marker={"color": "#9fb8d8"}))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(rangemode="tozero")
@@ -323,8 +414,12 @@ def _backlog_figure(months: list[date], open_tickets: list[int], waiting_on_us: 
 def _finish(fig: go.Figure, legend: bool) -> go.Figure:
     """The layout and month axis every chart of the page shares."""
     fig.update_layout(
-        height=330, margin={"l": 60, "r": 20, "t": 20, "b": 40}, template="plotly_white",
-        legend={"orientation": "h", "y": -0.18, "x": 0}, hovermode="x unified", showlegend=legend,
+        height=330,
+        margin={"l": 60, "r": 20, "t": 20, "b": 40},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hovermode="x unified",
+        showlegend=legend,
     )
     shown = _x_range(fig)
     if shown is not None:
@@ -335,10 +430,16 @@ def _finish(fig: go.Figure, legend: bool) -> go.Figure:
 
 
 def _card(key: str, title: str, definition: str, fig: go.Figure, column: str) -> str:
-    chart = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
-                        config={"displaylogo": False, "responsive": True})
-    return (f"<section class='card' id='{key}'><h3>{html.escape(title)}</h3>"
-            f"<p class='definition'>{html.escape(definition)} <code>{column}</code></p>{chart}</section>")
+    chart = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"chart-{key}",
+        config={"displaylogo": False, "responsive": True},
+    )
+    return (
+        f"<section class='card' id='{key}'><h3>{html.escape(title)}</h3>"
+        f"<p class='definition'>{html.escape(definition)} <code>{column}</code></p>{chart}</section>"
+    )
 
 
 def _number(value: object) -> float | None:
@@ -353,24 +454,50 @@ def _figure(kpi: Kpi, series: dict[str, list], channels: dict) -> go.Figure:
         margins = [_number(v) for v in series.get("nps_margin_of_error", [])]
         upper = [None if v is None or m is None else min(100.0, v + m) for v, m in zip(values, margins, strict=True)]
         lower = [None if v is None or m is None else max(-100.0, v - m) for v, m in zip(values, margins, strict=True)]
-        fig.add_trace(go.Scatter(x=months, y=upper, mode="lines", line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False))
-        fig.add_trace(go.Scatter(x=months, y=lower, mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor="rgba(31,95,168,0.15)", name="95 % margin", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=months, y=values, mode="lines+markers", name=kpi.title if kpi.column != "nps"
-                             else "NPS", line={"color": _ACCENT, "width": 2.5}, marker={"size": 7}))
+        fig.add_trace(
+            go.Scatter(x=months, y=upper, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=lower,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(31,95,168,0.15)",
+                name="95 % margin",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=values,
+            mode="lines+markers",
+            name=kpi.title if kpi.column != "nps" else "NPS",
+            line={"color": _ACCENT, "width": 2.5},
+            marker={"size": 7},
+        )
+    )
     if kpi.column == "nps":
         _reference(fig, 0.0, "0: as many detractors as promoters")
         _reference(fig, NPS_EXCELLENT, "+50: excellent", colour="#2a9d8f")
         fig.update_yaxes(range=[-100, 100])
     elif kpi.column == "cart_abandonment_rate":
-        _reference(fig, BAYMARD_CART_ABANDONMENT, "~70 %: average documented online cart abandonment (Baymard)",
-                   below=True)
+        _reference(
+            fig, BAYMARD_CART_ABANDONMENT, "~70 %: average documented online cart abandonment (Baymard)", below=True
+        )
     elif kpi.column == "avg_first_response_minutes":
         for channel, (channel_months, channel_values) in sorted(channels.items()):
-            fig.add_trace(go.Scatter(x=channel_months, y=channel_values, mode="lines+markers",
-                                     name=f"{channel.lower()} tickets",
-                                     line={"color": _CHANNEL_COLOURS.get(channel, _REFERENCE), "width": 1.5}))
+            fig.add_trace(
+                go.Scatter(
+                    x=channel_months,
+                    y=channel_values,
+                    mode="lines+markers",
+                    name=f"{channel.lower()} tickets",
+                    line={"color": _CHANNEL_COLOURS.get(channel, _REFERENCE), "width": 1.5},
+                )
+            )
         for channel, target in FIRST_RESPONSE_TARGETS.items():
             label = f"{channel.lower()} target: {_duration(target)}"
             _reference(fig, target, label, colour=_CHANNEL_COLOURS[channel], log_axis=True)
@@ -380,14 +507,24 @@ def _figure(kpi: Kpi, series: dict[str, list], channels: dict) -> go.Figure:
     elif kpi.unit == "pct":
         fig.update_yaxes(range=[-3, 103], ticksuffix=" %")
     fig.update_layout(
-        height=330, margin={"l": 60, "r": 20, "t": 20, "b": 40}, template="plotly_white",
-        legend={"orientation": "h", "y": -0.18, "x": 0}, hovermode="x unified",
+        height=330,
+        margin={"l": 60, "r": 20, "t": 20, "b": 40},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hovermode="x unified",
         showlegend=kpi.column in ("nps", "avg_first_response_minutes"),
     )
     shown = _x_range(fig)
     if shown is None:
-        fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, text="no data yet",
-                           font={"size": 14, "color": _REFERENCE})
+        fig.add_annotation(
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            text="no data yet",
+            font={"size": 14, "color": _REFERENCE},
+        )
     else:
         span = (shown[1] - shown[0]).days // 30
         fig.update_xaxes(range=shown, dtick="M1" if span <= 8 else "M2" if span <= 16 else "M3")
@@ -395,14 +532,23 @@ def _figure(kpi: Kpi, series: dict[str, list], channels: dict) -> go.Figure:
     return fig
 
 
-def _reference(fig: go.Figure, y: float, label: str, colour: str = _REFERENCE, log_axis: bool = False,
-               below: bool = False) -> None:
+def _reference(
+    fig: go.Figure, y: float, label: str, colour: str = _REFERENCE, log_axis: bool = False, below: bool = False
+) -> None:
     """A dashed horizontal line across the chart with its label above (or below) its left end."""
     fig.add_hline(y=y, line={"color": colour, "width": 1.2, "dash": "dash"})
     # an annotation's y on a log axis is log10 of the value (plotly's convention)
-    fig.add_annotation(x=0, xref="paper", xanchor="left", y=math.log10(y) if log_axis else y, yref="y",
-                       yanchor="top" if below else "bottom", text=label, showarrow=False,
-                       font={"size": 11, "color": colour})
+    fig.add_annotation(
+        x=0,
+        xref="paper",
+        xanchor="left",
+        y=math.log10(y) if log_axis else y,
+        yref="y",
+        yanchor="top" if below else "bottom",
+        text=label,
+        showarrow=False,
+        font={"size": 11, "color": colour},
+    )
 
 
 def _duration(minutes: float) -> str:
@@ -452,25 +598,40 @@ def _latest_table(series: dict[str, list], currency: str | None) -> str:
             arrow = "▲" if float(latest) > float(previous) else "▼"
             was = _format(kpi, previous, currency)
             change = f"<span class='{'up' if better else 'down'}'>{arrow} from {was}</span>"
-        rows.append(f"<tr><td><a href='#{kpi.column}'>{html.escape(kpi.title)}</a></td>"
-                    f"<td class='num'>{_format(kpi, latest, currency)}</td><td>{change}</td></tr>")
-    return (f"<table class='latest'><thead><tr><th>KPI</th><th>{months[-1]:%B %Y}</th>"
-            f"<th>against the month before</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        rows.append(
+            f"<tr><td><a href='#{kpi.column}'>{html.escape(kpi.title)}</a></td>"
+            f"<td class='num'>{_format(kpi, latest, currency)}</td><td>{change}</td></tr>"
+        )
+    return (
+        f"<table class='latest'><thead><tr><th>KPI</th><th>{months[-1]:%B %Y}</th>"
+        f"<th>against the month before</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
-def _page(series: dict[str, list], channels: dict, *, source: Path, currency: str | None,
-          drivers: list[tuple[str, int, int, int, int, int]] | None = None, service: str = "") -> str:
+def _page(
+    series: dict[str, list],
+    channels: dict,
+    *,
+    source: Path,
+    currency: str | None,
+    drivers: list[tuple[str, int, int, int, int, int]] | None = None,
+    service: str = "",
+) -> str:
     months = series.get("month_start", [])
     span = f"{months[0]:%B %Y} – {months[-1]:%B %Y}" if months else "no months yet"
     cards = []
     for kpi in KPIS:
         chart = _figure(kpi, series, channels).to_html(
-            full_html=False, include_plotlyjs=False, div_id=f"chart-{kpi.column}",
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{kpi.column}",
             config={"displaylogo": False, "responsive": True},
         )
-        cards.append(f"<section class='card' id='{kpi.column}'><h3>{html.escape(kpi.title)}</h3>"
-                     f"<p class='definition'>{html.escape(kpi.definition)}"
-                     f" <code>{kpi.column}</code></p>{chart}</section>")
+        cards.append(
+            f"<section class='card' id='{kpi.column}'><h3>{html.escape(kpi.title)}</h3>"
+            f"<p class='definition'>{html.escape(kpi.definition)}"
+            f" <code>{kpi.column}</code></p>{chart}</section>"
+        )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -512,7 +673,7 @@ footer {{ padding: 0 32px 24px 32px; color: #616e7c; font-size: 12px; }}
 <main>
 {_latest_table(series, currency)}
 <div class="grid">
-{''.join(cards)}
+{"".join(cards)}
 </div>
 {service}
 {_drivers_table(drivers or [])}

@@ -58,14 +58,17 @@ def quarantine_summary(warehouse: WarehouseResource) -> dg.MaterializeResult:
         total = con.execute(f"select count(*) from {SUMMARY_TABLE}").fetchone()[0]
     table = dg.TableMetadataValue(
         records=[
-            dg.TableRecord({"source": s, "entity": e, "lines_read": int(r), "quarantined": int(q),
-                            "reasons": reasons or ""})
+            dg.TableRecord(
+                {"source": s, "entity": e, "lines_read": int(r), "quarantined": int(q), "reasons": reasons or ""}
+            )
             for s, e, r, q, reasons in preview
         ],
         schema=dg.TableSchema(
             columns=[
-                dg.TableColumn("source", "string"), dg.TableColumn("entity", "string"),
-                dg.TableColumn("lines_read", "int"), dg.TableColumn("quarantined", "int"),
+                dg.TableColumn("source", "string"),
+                dg.TableColumn("entity", "string"),
+                dg.TableColumn("lines_read", "int"),
+                dg.TableColumn("quarantined", "int"),
                 dg.TableColumn("reasons", "string"),
             ]
         ),

@@ -100,7 +100,8 @@ def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[d
     if not outcomes:
         return more
     return [
-        a | {
+        a
+        | {
             "success": a["success"] and b["success"],
             "unexpected_count": a["unexpected_count"] + b["unexpected_count"],
             "sample": (a["sample"] + b["sample"])[:SAMPLE_SIZE],
@@ -110,9 +111,7 @@ def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[d
     ]
 
 
-def gx_suite_check(
-    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], tolerance_minutes: int
-) -> CheckOutcome:
+def gx_suite_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], tolerance_minutes: int) -> CheckOutcome:
     suite = load_suite(e.key)
     expectations = suite["expectations"]
     rows = 0
@@ -141,9 +140,7 @@ def gx_suite_check(
     )
 
 
-def quarantine_share_check(
-    con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], threshold: float
-) -> CheckOutcome:
+def quarantine_share_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], threshold: float) -> CheckOutcome:
     per_dt = con.execute(
         "select dt::varchar, lines_read, rows_quarantined from audit.load_counts "
         "where source = ? and entity = ? and dt::varchar in (select unnest(?::varchar[])) order by dt",
@@ -175,9 +172,7 @@ def quarantine_share_check(
             "threshold": threshold,
             "partitions_over_threshold": over,
             "quarantined_by_reason": {code: n for code, n in reasons},
-            "sample": [
-                {"dt": dt, "file": path, "line": line, "reason_code": code} for dt, path, line, code in sample
-            ],
+            "sample": [{"dt": dt, "file": path, "line": line, "reason_code": code} for dt, path, line, code in sample],
         },
     )
 

@@ -89,7 +89,8 @@ def _validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) 
         outcomes.append(
             {
                 "expectation": config.type,
-                "column": config.kwargs.get("column") or config.kwargs.get("column_list")
+                "column": config.kwargs.get("column")
+                or config.kwargs.get("column_list")
                 or [config.kwargs.get("column_A"), config.kwargs.get("column_B")],
                 "severity": (config.meta or {}).get("severity", "ERROR"),
                 "success": bool(item.success),

@@ -12,7 +12,6 @@ node is recorded as an observation of its asset (``dbt_status``, ``dbt_message``
 an error in the step's log; the ``journey`` command prints them and exits 1.
 """
 
-
 import json
 import os
 from collections.abc import Mapping
