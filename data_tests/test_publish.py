@@ -268,6 +268,50 @@ def test_postgres_swap_shows_readers_one_whole_publication(tmp_path: Path, postg
     large.close()
 
 
+def test_postgres_swap_does_not_deadlock_with_a_reader_locking_in_another_order(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    """A reader holds the second published table and then asks for the first while the swap
+    runs: a swap that waited for the second table holding the first would deadlock with it."""
+    small = duckdb.connect(str(_warehouse(tmp_path / "small.duckdb", days=2)))
+    large = duckdb.connect(str(_warehouse(tmp_path / "large.duckdb", days=7)))
+    targets = Targets(
+        snapshot=tmp_path / "serving" / "journey_marts.duckdb",
+        parquet=tmp_path / "serving" / "pq",
+        postgres_dsn=postgres_dsn,
+        postgres_schema="order_test",
+    )
+    publish(small, MARTS, targets)
+    failures: list[BaseException] = []
+
+    def publish_large() -> None:
+        try:
+            publish(large, MARTS, targets)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            failures.append(exc)
+
+    with psycopg.connect(postgres_dsn) as reader:
+        # mart_orders_daily sorts after mart_events, so the swap locks it second
+        before = reader.execute("select count(*) from order_test.mart_orders_daily").fetchone()
+        writer = threading.Thread(target=publish_large)
+        writer.start()
+        for _ in range(1200):  # until the new marts are loaded; the swap follows at once
+            loaded = reader.execute("select 1 from pg_namespace where nspname = 'order_test__next'").fetchone()
+            if loaded or not writer.is_alive():
+                break
+            reader.execute("select pg_sleep(0.05)")
+        reader.execute("select pg_sleep(1.5)")  # the swap has locked mart_events and wants mart_orders_daily
+        events = reader.execute("select count(*) from order_test.mart_events").fetchone()
+        reader.commit()
+    writer.join()
+    assert failures == []
+    assert (before, events) == ((2,), (4,))  # the reader's transaction saw one publication
+    with psycopg.connect(postgres_dsn) as conn:
+        assert conn.execute("select count(*) from order_test.mart_orders_daily").fetchone() == (7,)
+    small.close()
+    large.close()
+
+
 def test_mart_source_without_dbt_keeps_its_own_description() -> None:
     source = MartSource(dg.AssetKey(["marts", "m"]), "m", "Own words.", None, {"a": "A."}, ("a",))
     (mart,) = resolve_marts([source], {"nodes": {}})

@@ -13,7 +13,9 @@ of this project).
    ``<schema>__previous``, rename ``<schema>__next`` to the published name, commit. The
    locks make a query that started before the swap finish on the old tables and one
    that starts after it read only new ones: every query sees one whole publication.
-   The swap waits at most ``postgres_lock_timeout_seconds`` for running queries.
+   The swap never waits for a table while holding another (that could deadlock with a
+   reader that locks the same tables in another order); it waits at most
+   ``postgres_lock_timeout_seconds`` in all for running queries.
 3. Drop ``<schema>__previous`` (a query still holding it only delays that drop; a drop
    that times out is retried by the next publish).
 """
@@ -21,6 +23,7 @@ of this project).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +129,7 @@ def swap(dsn: str, schema: str, lock_timeout_seconds: float, comment: str) -> bo
     """
     published = sql.Identifier(schema)
     previous = sql.Identifier(f"{schema}__previous")
+    deadline = time.monotonic() + lock_timeout_seconds
     with psycopg.connect(dsn) as conn:
         _set_lock_timeout(conn, lock_timeout_seconds)
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(previous))
@@ -134,8 +138,8 @@ def swap(dsn: str, schema: str, lock_timeout_seconds: float, comment: str) -> bo
             "select tablename from pg_tables where schemaname = %s order by 1", [schema]
         ).fetchall()
         if old_tables:
-            names = sql.SQL(", ").join(sql.SQL("{}.{}").format(published, sql.Identifier(t)) for (t,) in old_tables)
-            conn.execute(sql.SQL("lock table {} in access exclusive mode").format(names))
+            _lock_all(conn, [sql.SQL("{}.{}").format(published, sql.Identifier(t)) for (t,) in old_tables], deadline)
+            _set_lock_timeout(conn, lock_timeout_seconds)
         exists = conn.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone()
         if exists:
             conn.execute(sql.SQL("alter schema {} rename to {}").format(published, previous))
@@ -145,10 +149,38 @@ def swap(dsn: str, schema: str, lock_timeout_seconds: float, comment: str) -> bo
         try:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(previous))
             conn.commit()
-        except psycopg.errors.LockNotAvailable:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             conn.rollback()
             return False
     return True
+
+
+def _lock_all(conn: psycopg.Connection, tables: Sequence[sql.Composable], deadline: float) -> None:
+    """Lock every table in ``tables`` exclusively, without ever waiting while holding one of them.
+
+    A reader's query locks its tables one at a time, in its own order; a swap that waited
+    for its second table while holding its first could deadlock with such a reader (and
+    PostgreSQL would then abort one of the two). So the swap waits only for the first
+    table, holding nothing else, takes the rest with ``NOWAIT``, and on a refusal lets go
+    of everything and tries again, until ``deadline`` (then ``LockNotAvailable`` is raised).
+    """
+    first, rest = tables[0], tables[1:]
+    pause = 0.02
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            _set_lock_timeout(conn, max(remaining, 0.001))
+            conn.execute(sql.SQL("lock table {} in access exclusive mode").format(first))
+            if rest:
+                names = sql.SQL(", ").join(rest)
+                conn.execute(sql.SQL("lock table {} in access exclusive mode nowait").format(names))
+            return
+        except psycopg.errors.LockNotAvailable:
+            conn.rollback()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def _set_lock_timeout(conn: psycopg.Connection, seconds: float) -> None:
