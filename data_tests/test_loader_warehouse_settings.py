@@ -108,3 +108,55 @@ def test_dbt_connections_have_the_configured_limits(tmp_path: Path) -> None:
     shown = [json.loads(line)["data"]["preview"] for line in result.stdout.splitlines() if '"preview"' in line]
     assert shown, result.stdout[-3000:]
     assert json.loads(shown[0]) == [{"m": _as_duckdb_shows("700MB"), "t": 1, "d": str(tmp_path / "w.duckdb.tmp")}]
+
+
+def test_a_dbt_build_goes_on_after_a_model_spilled_to_disk(tmp_path: Path) -> None:
+    """With a small memory limit, model `spills` sorts more than fits and writes to the temp
+    folder; the next model opens a new dbt connection. dbt-duckdb used to SET the profile's
+    settings again on every new cursor, and DuckDB refuses to set temp_directory once it has
+    been used: at 1 M customers every model after the first spill failed."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill_check\nversion: '1.0'\nconfig-version: 2\nprofile: journey\nmodel-paths: [models]\n"
+    )
+    (project / "models" / "spills.sql").write_text(
+        "{{ config(materialized='table') }}\nselect md5(cast(range as varchar)) as r from range(3000000) order by r\n"
+    )
+    (project / "models" / "after.sql").write_text("select count(*) as n from {{ ref('spills') }}\n")
+    spill = tmp_path / "spill"
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "JOURNEY_DUCKDB_MEMORY_LIMIT": "100MB",
+        "JOURNEY_DUCKDB_THREADS": "1",
+        "JOURNEY_DUCKDB_TEMP_DIRECTORY": str(spill),
+    }
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "run",
+            "--threads",
+            "1",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(project),
+            "--vars",
+            json.dumps({"warehouse_path": str(tmp_path / "w.duckdb")}),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # the first model's query does spill under these limits: after it, setting the temp
+    # folder again is refused, which is what every later model's connection used to do
+    con = duckdb.connect(
+        str(tmp_path / "check.duckdb"), config={"memory_limit": "100MB", "threads": "1", "temp_directory": str(spill)}
+    )
+    con.execute("create table t as " + (project / "models" / "spills.sql").read_text().split("\n", 1)[1])
+    with pytest.raises(duckdb.NotImplementedException, match="Cannot switch temporary directory"):
+        con.cursor().execute(f"set temp_directory = '{spill}'")
+    con.close()
