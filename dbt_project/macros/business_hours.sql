@@ -30,7 +30,7 @@
 {% macro overlap_microseconds(start_a, end_a, start_b, end_b) -%}
     case
         when least({{ end_a }}, {{ end_b }}) > greatest({{ start_a }}, {{ start_b }})
-            then {{ dbt.datediff('greatest(' ~ start_a ~ ', ' ~ start_b ~ ')', 'least(' ~ end_a ~ ', ' ~ end_b ~ ')', 'microsecond') }}
+            then {{ microseconds_between('greatest(' ~ start_a ~ ', ' ~ start_b ~ ')', 'least(' ~ end_a ~ ', ' ~ end_b ~ ')') }}
         else 0
     end
 {%- endmacro %}

@@ -79,13 +79,30 @@ order by {{ column }}
     (delete+insert). The held row already is the pick among every row read before, so the
     result equals a full refresh. The model's columns must be `parsed`'s columns, in the same order. -#}
 {% macro with_held_versions(parsed, key) -%}
-    select * from {{ parsed }}
     {%- if is_incremental() %}
+    select {{ held_columns() }} from {{ parsed }}
     union all
-    select held.*
+    select {{ held_columns() }}
     from {{ this }} as held
     where held.{{ key }} in (select {{ parsed }}.{{ key }} from {{ parsed }})
+    {%- else %}
+    select * from {{ parsed }}
     {%- endif %}
+{%- endmacro %}
+
+{#- The columns of the model's held table, quoted, in its order: a union or EXCEPT with
+    `this` names them instead of `*`, which matches by position (Spark moves a table's
+    partition column to the end). -#}
+{% macro held_columns() -%}
+    {#- in a unit test `this` is the name of its fixture, whose columns are the table's -#}
+    {%- if this is string and execute -%}
+        {#- a unit test node has its model's database and schema; models here keep their name -#}
+        {%- set held = adapter.get_relation(model.database, model.schema, model.tested_node_unique_id.split('.')[-1]) -%}
+    {%- else -%}
+        {%- set held = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none -%}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(held) if held is not none else [] -%}
+    {{ columns | map(attribute='quoted') | join(', ') if columns else '*' }}
 {%- endmacro %}
 
 {#- True when landing position (dt, file, line) a comes strictly before position b: the
@@ -97,44 +114,57 @@ order by {{ column }}
         or ({{ a_dt }} = {{ b_dt }} and {{ a_file }} = {{ b_file }} and {{ a_line }} < {{ b_line }}))
 {%- endmacro %}
 
-{#- The two custom incremental strategies below: delete the rows the caller's condition
-    names (the `call` block; `target`, `batch` and `key` are the arguments' relations and
-    unique key), then insert the batch. Plain DELETE and INSERT: portable to any warehouse
-    with row-level deletes (DuckDB, Delta on Spark, Iceberg on Trino). -#}
-{% macro delete_where_then_insert(arg_dict) -%}
+{#- The rows an incremental run replaces, as a condition on the held table `target` (the
+    batch is `batch`, the model's unique key `key`), for each strategy the models use:
+    - delete+insert: every held row with a key of the batch;
+    - journey (fct_customer_journey): the new batch holds the whole history of each customer
+      the run recomputes (renumbered) and every anonymous touchpoint from recompute_from on,
+      so every row with the same key, every row of those customers, and every anonymous row
+      from recompute_from on: a touchpoint that no longer exists (a reopened ticket, an
+      archived order) cannot linger, and a customer's recent touchpoint that is gone makes
+      the model recompute that customer;
+    - first_delivery (stg_cart_events__tracks): the rows with a key of the batch, looking only
+      at rows received from recompute_from on. Every row of the batch was read from those
+      days, and a held row it replaces is a later delivery of the same message, so it was
+      received on those days too: the date bound changes nothing but lets the warehouse skip
+      the older row groups instead of reading the key of every event ever stored;
+    - recent_rows (journey_analytics.sql): every row from the model's recompute_column date on.
+    DuckDB deletes these rows and inserts the batch; Spark rewrites the partitions holding
+    them (spark.sql: spark_rewrite_partitions). -#}
+{% macro incremental_delete_condition(strategy, target, batch, key) -%}
+    {%- if strategy == 'delete+insert' -%}
+        {{ key }} in (select {{ key }} from {{ batch }})
+    {%- elif strategy == 'journey' -%}
+        {{ key }} in (select {{ key }} from {{ batch }})
+        or customer_id in (select customer_id from {{ batch }} where customer_id is not null)
+        or (customer_id is null and event_date >= {{ recompute_from(target, 'event_date') }})
+    {%- elif strategy == 'first_delivery' -%}
+        {{ key }} in (select {{ key }} from {{ batch }})
+        and received_dt >= {{ recompute_from(target, 'received_dt') }}
+    {%- elif strategy == 'recent_rows' -%}
+        {{ recent_rows_condition(target, batch, key) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("incremental_delete_condition: unknown strategy " ~ strategy) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A custom incremental strategy on a warehouse with row-level deletes (DuckDB, Delta on
+    Spark, Iceberg on Trino): delete the rows incremental_delete_condition names, then insert
+    the batch. -#}
+{% macro delete_where_then_insert(arg_dict, strategy) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ caller(arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key']) }};
+    where {{ incremental_delete_condition(strategy, arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key']) }};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
-{#- Incremental strategy `journey` (fct_customer_journey): the new batch holds the whole
-    history of each customer the run recomputes (renumbered) and every anonymous touchpoint
-    from recompute_from on. Before inserting it, delete from the table every row with the
-    same key, every row of those customers, and every anonymous row from recompute_from on,
-    so that a touchpoint that no longer exists (a reopened ticket, an archived order) cannot
-    linger: a customer's recent touchpoint that is gone makes the model recompute that
-    customer. -#}
 {% macro get_incremental_journey_sql(arg_dict) -%}
-    {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
-        {{ key }} in (select {{ key }} from {{ batch }})
-        or customer_id in (select customer_id from {{ batch }} where customer_id is not null)
-        or (customer_id is null and event_date >= {{ recompute_from(target, 'event_date') }})
-    {%- endcall -%}
+    {{ delete_where_then_insert(arg_dict, 'journey') }}
 {%- endmacro %}
 
-{#- Incremental strategy `first_delivery` (stg_cart_events__tracks): delete+insert on the
-    unique key, where the delete looks only at rows received from recompute_from on. Every
-    row of the batch was read from those days, and a held row it replaces is a later
-    delivery of the same message, so it was received on those days too: the date bound
-    changes nothing but lets the warehouse skip the older row groups instead of reading the
-    key of every event ever stored. -#}
 {% macro get_incremental_first_delivery_sql(arg_dict) -%}
-    {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
-        {{ key }} in (select {{ key }} from {{ batch }})
-        and received_dt >= {{ recompute_from(target, 'received_dt') }}
-    {%- endcall -%}
+    {{ delete_where_then_insert(arg_dict, 'first_delivery') }}
 {%- endmacro %}
 
 {#- True when any of `columns` differs between the rows `left` and `right` (relation

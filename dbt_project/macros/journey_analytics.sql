@@ -117,12 +117,14 @@
     source no longer has (a survey deleted, a path no longer in the top N) cannot linger in
     the recomputed range. -#}
 {% macro get_incremental_recent_rows_sql(arg_dict) -%}
-    {%- call(target, batch, key) delete_where_then_insert(arg_dict) -%}
-        {{ config.get('recompute_column') }} >= {{ recent_rows_start(config.get('recompute_column'), config.get('recompute_grain'), target) }}
-        {%- if key %}
-        or {{ key }} in (select {{ key }} from {{ batch }})
-        {%- endif %}
-    {%- endcall -%}
+    {{ delete_where_then_insert(arg_dict, 'recent_rows') }}
+{%- endmacro %}
+
+{% macro recent_rows_condition(target, batch, key) -%}
+    {{ config.get('recompute_column') }} >= {{ recent_rows_start(config.get('recompute_column'), config.get('recompute_grain'), target) }}
+    {%- if key %}
+    or {{ key }} in (select {{ key }} from {{ batch }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- The first date a `recent_rows` model recomputes (see above), as an SQL date: `column`

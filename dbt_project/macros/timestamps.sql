@@ -52,6 +52,19 @@
     cast({{ dbt.dateadd('day', 1, as_of_date()) }} as timestamp)
 {%- endmacro %}
 
+{#- Microseconds from `start` to `finish` (exact, negative when finish is earlier). dbt's
+    datediff in microseconds on Spark reads the fraction from the timestamp's text and
+    loses it for whole seconds; Spark counts them itself with unix_micros. -#}
+{% macro microseconds_between(start, finish) -%}
+    {{ return(adapter.dispatch('microseconds_between', 'journey')(start, finish)) }}
+{%- endmacro %}
+{% macro default__microseconds_between(start, finish) -%}
+    {{ dbt.datediff(start, finish, 'microsecond') }}
+{%- endmacro %}
+{% macro spark__microseconds_between(start, finish) -%}
+    (unix_micros(cast({{ finish }} as timestamp)) - unix_micros(cast({{ start }} as timestamp)))
+{%- endmacro %}
+
 {#- Whole seconds between two timestamps (portable). -#}
 {% macro seconds_between(start, finish) -%}
     {{ dbt.datediff(start, finish, 'second') }}

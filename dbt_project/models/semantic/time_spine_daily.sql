@@ -4,4 +4,4 @@
 -- publication leaves it out. 2000-01-01 to 2049-12-31 is 18,263 rows, built in milliseconds.
 {{ config(materialized='table', schema='semantic') }}
 
-{{ date_spine("'2000-01-01'", "'2049-12-31'", 'date_day') }}
+{{ day_spine("'2000-01-01'", "'2049-12-31'", 'date_day') }}

@@ -20,9 +20,9 @@
 -- depends_on: {{ ref('stg_crm__order_versions') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='cart_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='cart_date'),
 ) }}
 {#- The identified events are read in each branch rather than through one CTE: a CTE with
     several readers is materialized whole (16 M rows) before any reader filters it. -#}

@@ -17,9 +17,9 @@
 -- depends_on: {{ ref('stg_crm__contacts') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='exported_dt'),
 ) }}
 
 with

@@ -17,9 +17,9 @@
 -- depends_on: {{ ref('stg_crm__contacts') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='message_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='received_dt'),
 ) }}
 
 {#- What was known by the end of as_of: arrived by then, happened before its end. Written

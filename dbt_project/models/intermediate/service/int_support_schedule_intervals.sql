@@ -34,7 +34,7 @@ bounds as (
 ),
 
 local_dates as (
-    {{ date_spine('(select first_local_date from bounds)', '(select last_local_date from bounds)', 'local_date') }}
+    {{ day_spine('(select first_local_date from bounds)', '(select last_local_date from bounds)', 'local_date') }}
 ),
 
 weekly_hours as (

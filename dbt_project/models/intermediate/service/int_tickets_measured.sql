@@ -106,13 +106,13 @@ business_timed as (
         measured.*,
         case
             when measured.support_schedule = 'always_open'
-                then {{ dbt.datediff('measured.created_at', 'measured.response_window_end', 'microsecond') }}
+                then {{ microseconds_between('measured.created_at', 'measured.response_window_end') }}
             else coalesce(business_overlaps.response_business_microseconds, 0)
         end as response_business_microseconds,
         case
             when measured.closed_at is null then null
             when measured.support_schedule = 'always_open'
-                then {{ dbt.datediff('measured.created_at', 'measured.closed_at', 'microsecond') }}
+                then {{ microseconds_between('measured.created_at', 'measured.closed_at') }}
             else coalesce(business_overlaps.resolution_business_microseconds, 0)
         end as resolution_business_microseconds
     from measured

@@ -10,12 +10,11 @@
 -- no longer live (erased, or created after `as_of`). A full refresh writes every row.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where customer_id not in (
-        select contact_id from {{ ref('stg_crm__contacts') }}
-        where not is_archived and created_at < {{ as_of_end() }})",
+    post_hook="{{ delete_where(this, 'customer_id not in (select contact_id from '
+        ~ ref('stg_crm__contacts') ~ ' where not is_archived and created_at < ' ~ as_of_end() ~ ')') }}",
+    **incremental_on('delete+insert', partition_by='segment'),
 ) }}
 
 with contacts as (
@@ -58,10 +57,13 @@ customers as (
     left join order_totals on contacts.contact_id = order_totals.customer_id
 )
 
-select * from customers
 {%- if is_incremental() %}
 -- only rows new or different from the one held: EXCEPT compares whole rows, nulls as
--- values, so no column can be left out of the comparison
+-- values, so no column can be left out of the comparison (named in the held table's
+-- order: on Spark its partition column comes last)
+select {{ held_columns() }} from customers
 except
-select * from {{ this }}
+select {{ held_columns() }} from {{ this }}
+{%- else %}
+select * from customers
 {%- endif %}

@@ -21,11 +21,11 @@
 -- is not rewritten.
 {{ config(
     materialized='incremental',
-    incremental_strategy='journey',
     unique_key='journey_event_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where customer_id in (
-        select contact_id from {{ ref('stg_crm__contacts') }} where is_archived)",
+    post_hook="{{ delete_where(this, 'customer_id in (select contact_id from '
+        ~ ref('stg_crm__contacts') ~ ' where is_archived)') }}",
+    **incremental_on('journey', partition_by='event_date'),
 ) }}
 
 with contacts as (

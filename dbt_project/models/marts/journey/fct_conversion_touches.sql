@@ -23,12 +23,12 @@
 -- by the post-hook.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='conversion_date',
     unique_key='conversion_touch_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where customer_id in (
-        select contact_id from {{ ref('stg_crm__contacts') }} where is_archived)",
+    post_hook="{{ delete_where(this, 'customer_id in (select contact_id from '
+        ~ ref('stg_crm__contacts') ~ ' where is_archived)') }}",
+    **incremental_on('recent_rows', partition_by='conversion_date'),
 ) }}
 {%- set lookback_days = var('attribution_lookback_days') | int %}
 

@@ -26,12 +26,12 @@
 -- opinion. An erased customer's pairs are deleted by the post-hook.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='to_date',
     unique_key='to_journey_event_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where customer_id in (
-        select contact_id from {{ ref('stg_crm__contacts') }} where is_archived)",
+    post_hook="{{ delete_where(this, 'customer_id in (select contact_id from '
+        ~ ref('stg_crm__contacts') ~ ' where is_archived)') }}",
+    **incremental_on('recent_rows', partition_by='to_date'),
 ) }}
 {%- set kinds = sentiment_interaction_kinds() %}
 {%- set journey = ref('fct_customer_journey') %}

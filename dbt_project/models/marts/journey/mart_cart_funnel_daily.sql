@@ -14,9 +14,9 @@
 -- window start minus the late-data lookback), reading the journey from the day before.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='cart_date',
     on_schema_change='fail',
+    **incremental_on('recent_rows', partition_by='cart_date'),
 ) }}
 {%- set window_seconds = (var('cart_funnel_window_hours') * 3600) | round | int %}
 

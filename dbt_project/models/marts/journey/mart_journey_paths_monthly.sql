@@ -21,10 +21,10 @@
 -- of those months.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='month_start',
     recompute_grain='month',
     on_schema_change='fail',
+    **incremental_on('recent_rows', partition_by='month_start'),
 ) }}
 {%- set steps = var('journey_path_steps') | int %}
 {%- set lookback = var('journey_path_lookback_days') | int %}

@@ -11,10 +11,10 @@
 -- recompute_from on, reading the journey and the replies from the day before that month.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='month_start',
     recompute_grain='month',
     on_schema_change='fail',
+    **incremental_on('recent_rows', partition_by='month_start'),
 ) }}
 {%- set window_seconds = var('service_funnel_window_days') | int * 86400 %}
 

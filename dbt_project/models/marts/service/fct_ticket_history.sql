@@ -14,9 +14,9 @@
 -- is_archived true (the service marts leave it out).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='ticket_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='exported_dt'),
 ) }}
 
 with

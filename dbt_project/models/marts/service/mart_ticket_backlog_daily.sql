@@ -11,9 +11,9 @@
 -- Incremental (strategy recent_rows): a run recomputes the days from recompute_from on.
 {{ config(
     materialized='incremental',
-    incremental_strategy='recent_rows',
     recompute_column='backlog_date',
     on_schema_change='fail',
+    **incremental_on('recent_rows', partition_by='backlog_date'),
 ) }}
 {%- set tz = var('reporting_timezone', 'UTC') %}
 
@@ -38,7 +38,7 @@ bounds as (
 ),
 
 days as (
-    {{ date_spine('(select first_date from bounds)', '(select last_date from bounds)', 'backlog_date') }}
+    {{ day_spine('(select first_date from bounds)', '(select last_date from bounds)', 'backlog_date') }}
 ),
 
 day_ends as (

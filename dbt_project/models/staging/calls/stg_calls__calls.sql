@@ -2,7 +2,11 @@
 -- Incremental (delete+insert on call_id) over the run's dt= window plus the late-data
 -- lookback, comparing re-sends with the stored row so that the result equals a full
 -- refresh (see stg_cart_events__tracks). Not filtered by as_of: intermediate models are.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='call_id') }}
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    **incremental_on('delete+insert', partition_by='received_dt'),
+) }}
 
 with source as (
     select * from {{ source('calls', 'calls') }}

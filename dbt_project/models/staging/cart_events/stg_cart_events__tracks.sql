@@ -10,9 +10,9 @@
 -- happens in intermediate models.
 {{ config(
     materialized='incremental',
-    incremental_strategy='first_delivery',
     unique_key='message_id',
     on_schema_change='fail',
+    **incremental_on('first_delivery', partition_by='received_dt'),
 ) }}
 
 with source as (

@@ -4,9 +4,9 @@
 -- was exported in its window (plus the late-data lookback) and replaces their line items.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='exported_dt'),
 ) }}
 
 with versions as (

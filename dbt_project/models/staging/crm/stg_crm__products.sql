@@ -3,9 +3,9 @@
 -- its window of dt= days (plus the late-data lookback) and merges it with the rows held.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='product_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='exported_dt'),
 ) }}
 
 with source as (

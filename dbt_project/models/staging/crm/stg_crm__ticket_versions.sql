@@ -8,9 +8,9 @@
 -- (is_latest_version recomputed over all of them).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='ticket_id',
     on_schema_change='fail',
+    **incremental_on('delete+insert', partition_by='exported_dt'),
 ) }}
 
 with source as (
