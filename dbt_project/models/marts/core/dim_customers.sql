@@ -57,13 +57,13 @@ customers as (
     left join order_totals on contacts.contact_id = order_totals.customer_id
 )
 
-{%- if is_incremental() %}
+{% if is_incremental() -%}
 -- only rows new or different from the one held: EXCEPT compares whole rows, nulls as
 -- values, so no column can be left out of the comparison (named in the held table's
 -- order: on Spark its partition column comes last)
 select {{ held_columns() }} from customers
 except
 select {{ held_columns() }} from {{ this }}
-{%- else %}
+{%- else -%}
 select * from customers
 {%- endif %}
