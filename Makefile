@@ -8,7 +8,6 @@ PYTHON      ?= python3
 VENV        := .venv
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
-SPARK_STAMP := $(VENV)/.installed-spark
 MANIFEST    := dbt_project/target/manifest.json
 LANDING     ?= data/landing
 WAREHOUSE   ?= warehouse/journey.duckdb
@@ -30,11 +29,6 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# The tests also build the project on Spark (the `spark` extra; Java 17 from the system).
-$(SPARK_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
-	touch $(SPARK_STAMP)
-
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $(MANIFEST)
@@ -47,7 +41,7 @@ demo: setup $(LANDING)
 run: demo
 	$(BIN)/journey run --landing $(LANDING) --warehouse $(WAREHOUSE)
 
-test: setup $(SPARK_STAMP)
+test: setup
 	$(BIN)/python -m pytest
 
 # sqlfluff (.sqlfluff: dbt templater, dialect duckdb) must report no violation. dbt renders the
