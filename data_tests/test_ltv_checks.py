@@ -181,6 +181,18 @@ def test_intervals_are_seeded_contain_the_estimate_and_narrow_with_more_customer
     assert narrow / wide == pytest.approx(0.5, abs=0.1)
 
 
+def test_intervals_follow_each_customer_whatever_the_row_order(cdnow_fit) -> None:
+    """The bootstrap evaluates each distinct history, and the costly part of each distinct
+    (frequency, T) pair, once and maps the results back to customers: shuffled rows must
+    give every customer the same interval."""
+    summary, bg, gg = cdnow_fit
+    first = ltv.prediction_intervals(summary, bg, gg, draws=50)
+    shuffled = summary.sample(frac=1.0, random_state=7)
+    again = ltv.prediction_intervals(shuffled, bg, gg, draws=50).loc[summary.index]
+    for column in first.columns:
+        np.testing.assert_allclose(again[column].to_numpy(), first[column].to_numpy(), rtol=1e-9, err_msg=column)
+
+
 def test_without_a_fit_the_interval_columns_are_null(cdnow_fit) -> None:
     summary, _, _ = cdnow_fit
     meta: dict[str, object] = {"fit": "skipped: too few"}

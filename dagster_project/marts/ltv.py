@@ -602,11 +602,22 @@ def expected_purchases(
 
     E = (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) * 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
         / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+    The first factor is :func:`purchases_if_alive` (it depends on x and T only), the
+    division is multiplying by :func:`probability_alive`.
+    """
+    return purchases_if_alive(bg, horizon_days, x, big_t) * probability_alive(bg, x, t_x, big_t)
+
+
+def purchases_if_alive(bg: BgNbdParams, horizon_days: float, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+    """The expected purchases of a customer known to be alive: the numerator of
+    :func:`expected_purchases`, (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) * 2F1(...)].
+
+    It does not depend on recency, so callers that evaluate many histories (the interval
+    bootstrap) compute it once per distinct (x, T) pair, where the costly 2F1 lives.
     Where 2F1 overflows, Euler's transformation
     2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z) evaluates it in logs.
     """
     x = np.asarray(x, dtype="float64")
-    t_x = np.asarray(t_x, dtype="float64")
     big_t = np.asarray(big_t, dtype="float64")
     r, alpha, b = bg.r, bg.alpha, bg.b
     # (a-1) is a removable singularity of the formula; nudge an exact 1 off it.
@@ -622,9 +633,7 @@ def expected_purchases(
                 big_c[bad] - big_a[bad] - big_b[bad]
             ) * np.log1p(-z[bad])
         log_tail = log_hyp + big_a * (np.log(alpha + big_t) - np.log(alpha + big_t + t))
-        numerator = (a + b + x - 1.0) / (a - 1.0) * -np.expm1(log_tail)
-    # dividing by 1 + [x > 0] a/(b+x-1) (...)^(r+x) is multiplying by P(alive)
-    return numerator * probability_alive(bg, x, t_x, big_t)
+        return (a + b + x - 1.0) / (a - 1.0) * -np.expm1(log_tail)
 
 
 def expected_spend(gg: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -848,8 +857,9 @@ def prediction_intervals(
     the *expected* value that comes from estimating the parameters on a finite sample (it
     narrows as customers are added), not the spread of what one customer will actually buy.
     Draws whose Gamma-Gamma q is <= 1 (no finite mean spend) are dropped. Seeded: the same
-    summary gives the same intervals. Cost: draws x distinct (frequency, recency, T)
-    histories evaluations of the expected-purchases formula.
+    summary gives the same intervals. Cost: draws x distinct (frequency, T)
+    pairs evaluations of the hypergeometric function, plus draws x distinct histories
+    evaluations of P(alive).
     """
     if draws < 2:
         raise ValueError(f"draws must be at least 2, got {draws}")
@@ -867,9 +877,13 @@ def prediction_intervals(
     x, t_x, big_t = _check_rfm(summary)
     m = summary["monetary_value"].to_numpy(dtype="float64")
     histories, history_of, _ = _compress([x, t_x, big_t])
-    purchases = np.stack(
-        [expected_purchases(BgNbdParams(*draw), float(horizon_days), *histories) for draw in bg_draws]
-    )  # draws x distinct histories
+    # expected_purchases per draw, with the 2F1 part evaluated once per distinct (x, T) pair
+    h_x, h_t_x, h_big_t = histories
+    (p_x, p_big_t), pair_of, _ = _compress([h_x, h_big_t])
+    purchases = np.empty((len(bg_draws), len(h_x)))  # draws x distinct histories
+    for i, draw in enumerate(BgNbdParams(*d) for d in bg_draws):
+        purchases[i] = purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of]
+        purchases[i] *= probability_alive(draw, h_x, h_t_x, h_big_t)
     low_q, high_q = INTERVAL_QUANTILES
     purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=0)[:, history_of]
     clv_bounds = np.empty((2, len(x)))
