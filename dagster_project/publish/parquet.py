@@ -16,6 +16,10 @@ import duckdb
 from dagster_project.publish import duckdb_snapshot
 from dagster_project.publish.catalog import MARTS_SCHEMA, Mart, quote_identifier, quote_literal
 
+# zstd's fastest level: on the 13.3 M-row journey of the 1 M-customer benchmark it writes in
+# 6.5 s instead of 10.1 s (DuckDB's default, level 3) for a file 1 % larger (docs/decisions.md)
+ZSTD_LEVEL = 1
+
 
 def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], folder: Path) -> dict[str, Path]:
     """Export every mart of the attached snapshot to a staged file in ``folder``; mart -> staged path."""
@@ -27,7 +31,8 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], folder: Path) -
             staged[mart.table] = path
             source = f"{duckdb_snapshot.ALIAS}.{MARTS_SCHEMA}.{quote_identifier(mart.table)}"
             con.execute(
-                f"copy (select * from {source}) to {quote_literal(str(path))} (format parquet, compression zstd)"
+                f"copy (select * from {source}) to {quote_literal(str(path))} "
+                f"(format parquet, compression zstd, compression_level {ZSTD_LEVEL})"
             )
     except BaseException:
         discard(staged)
