@@ -42,8 +42,10 @@ VOLUME_MIN_HISTORY = 3  # fewer earlier partitions than this: too little history
 SAMPLE_SIZE = 5
 # A backfill's partitions are validated in chunks of whole days of at most this many
 # rows, so memory stays bounded on a year of a large shop (a day is never split: the
-# uniqueness expectations are per partition).
-GX_CHUNK_ROWS = 1_000_000
+# uniqueness expectations are per partition). At 1 M customers, chunks of 1 M rows grew the
+# GX worker to 2 GB and the journey process 1 GB past DuckDB's limit (the frame and its
+# pickled copy); 250 k rows validate as fast (docs/benchmarks.md).
+GX_CHUNK_ROWS = 250_000
 
 
 @dataclass
