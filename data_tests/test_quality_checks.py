@@ -8,10 +8,9 @@ import duckdb
 import pytest
 from landing_builder import LandingBuilder, call, review, survey, track
 
-from dagster_project.extract import loader
 from dagster_project.extract.loader import load_partition
 from dagster_project.lib.landing import entity
-from dagster_project.quality import checks, gx_worker
+from dagster_project.quality import checks
 
 DT = "2025-03-02"
 
@@ -87,43 +86,6 @@ def test_gx_suite_in_chunks_equals_one_batch(
     assert whole.metadata["rows_validated"] == chunked.metadata["rows_validated"] == 9
     assert whole.failing_count == chunked.failing_count == 2
     assert whole.metadata["failed_expectations"] == chunked.metadata["failed_expectations"]
-
-
-def test_gx_suite_validated_in_the_worker_while_loading_equals_one_batch_after(
-    tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # three days, a re-delivered review on two of them; each day a load group of its own, and
-    # each group's days validated in the GX worker process while the next group loads
-    b = LandingBuilder(tmp_path)
-    days = ["2025-03-01", "2025-03-02", "2025-03-03"]
-    for i, dt in enumerate(days):
-        for n in range(3):
-            b.add("reviews", "reviews", dt, review(f"r{i}{n}", f"{dt} 07:00", stars=4))
-        if i != 1:
-            b.add("reviews", "reviews", dt, review(f"r{i}0", f"{dt} 07:00", stars=4))
-    b.write()
-    e = entity("reviews", "reviews")
-    monkeypatch.setattr(loader, "LOAD_GROUP_BYTES", 1)
-    monkeypatch.setattr(checks, "GX_PENDING", 1)
-    groups: list[list[str]] = []
-    gx_worker.start()
-    try:
-        run = checks.GxSuiteRun(con, e, 60)
-
-        def loaded(results: list[loader.LoadResult]) -> None:
-            groups.append([r.dt for r in results])
-            run.add(groups[-1])
-
-        loader.load_partitions(con, e, tmp_path, days, on_loaded=loaded)
-        pipelined = run.outcome(days)
-    finally:
-        gx_worker.stop()
-    assert groups == [[d] for d in days]
-    after = checks.gx_suite_check(con, e, days, 60)  # in this process, once everything is loaded
-    assert pipelined.metadata["rows_validated"] == after.metadata["rows_validated"] == 11
-    assert not pipelined.passed and pipelined.severity == "WARN"
-    assert pipelined.failing_count == after.failing_count == 4
-    assert pipelined.metadata["failed_expectations"] == after.metadata["failed_expectations"]
 
 
 def test_gx_suite_duplicate_ids_only_warn(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

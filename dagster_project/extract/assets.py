@@ -93,17 +93,8 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             problems = checks.record_landing_problems(con, e, root, found, noticed_at)
             for problem in problems:
                 context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
-            # several days per read, query and transaction (extract/loader.py), one result per day;
-            # GX validates each group's days in its worker while the loader reads the next group
-            gx_suite = checks.GxSuiteRun(con, e, quality.future_tolerance_minutes)
-            results = load_partitions(
-                con,
-                e,
-                root,
-                dts,
-                future_tolerance_minutes=quality.future_tolerance_minutes,
-                on_loaded=lambda group: gx_suite.add([r.dt for r in group]),
-            )
+            # several days per read, query and transaction (extract/loader.py), one result per day
+            results = load_partitions(con, e, root, dts, future_tolerance_minutes=quality.future_tolerance_minutes)
             for result in results:
                 if result.rows_quarantined:
                     context.log.warning(
@@ -111,7 +102,7 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                         "lines quarantined (see audit.quarantine)"
                     )
             outcomes = [
-                gx_suite.outcome(dts),
+                checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),
                 checks.row_volume_check(con, e, dts, quality.volume_anomaly_band),
                 checks.landing_problems_check(e, problems),

@@ -32,7 +32,7 @@ import functools
 import gzip
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -333,14 +333,11 @@ def load_partitions(
     *,
     future_tolerance_minutes: int = 60,
     loaded_at: datetime | None = None,
-    on_loaded: Callable[[list[LoadResult]], None] | None = None,
 ) -> list[LoadResult]:
     """``load_partition`` for each day of ``dts``, several days per read, query and transaction.
 
     Days are grouped in order, up to ``LOAD_GROUP_BYTES`` of landing text per group (a day
     larger than that is a group of its own). One result per day, in the order given.
-    ``on_loaded`` is called with each group's results once the group is committed (the
-    extract asset starts validating those days while the next group loads).
     """
     loaded_at = loaded_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     days = list(dict.fromkeys(dts))
@@ -354,10 +351,8 @@ def load_partitions(
         ensure_schemas(cur, (e,))
         results: dict[str, LoadResult] = {}
         for group in _groups(e, landing, days):
-            loaded = _load(cur, e, group, future_tolerance_minutes, loaded_at)
-            results.update((result.dt, result) for result in loaded)
-            if on_loaded is not None:
-                on_loaded(loaded)
+            for result in _load(cur, e, group, future_tolerance_minutes, loaded_at):
+                results[result.dt] = result
         return [results[dt] for dt in days]
     finally:
         cur.close()

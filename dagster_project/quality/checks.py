@@ -22,7 +22,6 @@ Each returns a ``CheckOutcome``; the extract asset turns them into ``AssetCheckR
 from __future__ import annotations
 
 import json
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -47,7 +46,6 @@ SAMPLE_SIZE = 5
 # GX worker to 2 GB and the journey process 1 GB past DuckDB's limit (the frame and its
 # pickled copy); 250 k rows validate as fast (docs/benchmarks.md).
 GX_CHUNK_ROWS = 250_000
-GX_PENDING = 2  # chunks handed to the GX worker and not yet collected (GxSuiteRun)
 
 
 @dataclass
@@ -115,67 +113,33 @@ def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[d
     ]
 
 
-class GxSuiteRun:
-    """The ``gx_suite`` check of one run, fed the days as they are loaded.
-
-    :meth:`add` pulls the suite's columns of days just loaded, in chunks of whole days of at
-    most ``GX_CHUNK_ROWS`` rows, and hands each chunk to the GX worker without waiting for
-    it, so the worker validates while the loader reads the next days (the extract of a year
-    spends as long in GX as in the loader; run one after the other they add up). At most
-    ``GX_PENDING`` chunks are in flight, which bounds the memory of the frames kept for
-    them. :meth:`outcome` waits for the rest. The chunks are merged in the order they were
-    loaded, so the outcome is the same as validating everything at the end.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, e: Entity, tolerance_minutes: int) -> None:
-        self.con, self.e = con, e
-        self.suite = load_suite(e.key)
-        self.sql = _suite_frame_sql(self.suite, e.raw_table, tolerance_minutes)
-        self.rows = 0
-        self.pending: deque[gx_worker.Validation] = deque()
-        self.outcomes: list[dict[str, Any]] = []
-
-    def add(self, dts: list[str]) -> None:
-        for chunk in _chunks(self.con, self.e, dts):
-            frame = self.con.execute(self.sql, [min(chunk), max(chunk), chunk]).df()
-            if len(frame):
-                self.rows += len(frame)
-                self._collect(keep=GX_PENDING - 1)
-                self.pending.append(gx_worker.Validation(frame, self.suite["expectations"], SAMPLE_SIZE))
-            del frame
-
-    def _collect(self, keep: int) -> None:
-        while len(self.pending) > keep:
-            self.outcomes = _merge(self.outcomes, self.pending.popleft().result())
-
-    def outcome(self, dts: list[str]) -> CheckOutcome:
-        """The check over the run's days ``dts`` (all of them added)."""
-        self._collect(keep=0)
-        failing = [o for o in self.outcomes if not o["success"]]
-        blocking = [f for f in failing if f["severity"] == "ERROR"]
-        return CheckOutcome(
-            name="gx_suite",
-            passed=not failing,
-            severity="ERROR" if blocking else "WARN",
-            description=(
-                f"Great Expectations suite {self.e.key} ({len(self.suite['expectations'])} expectations) "
-                "on each partition"
-            ),
-            failing_count=sum(f["unexpected_count"] for f in failing),
-            metadata={
-                "rows_validated": self.rows,
-                "partitions": f"{dts[0]} .. {dts[-1]}" if dts else "none",
-                "failed_expectations": failing,
-                "suite": str(SUITES_DIR / f"{self.e.key}.json"),
-            },
-        )
-
-
 def gx_suite_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], tolerance_minutes: int) -> CheckOutcome:
-    """The ``gx_suite`` check of days already loaded."""
-    run = GxSuiteRun(con, e, tolerance_minutes)
-    run.add(dts)
-    return run.outcome(dts)
+    suite = load_suite(e.key)
+    expectations = suite["expectations"]
+    rows = 0
+    outcomes: list[dict[str, Any]] = []
+    for chunk in _chunks(con, e, dts):
+        sql = _suite_frame_sql(suite, e.raw_table, tolerance_minutes)
+        frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
+        if len(frame):
+            rows += len(frame)
+            outcomes = _merge(outcomes, gx_worker.validate(frame, expectations, SAMPLE_SIZE))
+        del frame
+    failing = [o for o in outcomes if not o["success"]]
+    blocking = [f for f in failing if f["severity"] == "ERROR"]
+    return CheckOutcome(
+        name="gx_suite",
+        passed=not failing,
+        severity="ERROR" if blocking else "WARN",
+        description=f"Great Expectations suite {e.key} ({len(suite['expectations'])} expectations) on each partition",
+        failing_count=sum(f["unexpected_count"] for f in failing),
+        metadata={
+            "rows_validated": rows,
+            "partitions": f"{dts[0]} .. {dts[-1]}" if dts else "none",
+            "failed_expectations": failing,
+            "suite": str(SUITES_DIR / f"{e.key}.json"),
+        },
+    )
 
 
 def quarantine_share_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], threshold: float) -> CheckOutcome:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -49,41 +49,18 @@ def stop(wait: bool = True) -> None:
 atexit.register(stop)  # a no-op unless a worker runs
 
 
-class Validation:
-    """One frame's validation: sent to the worker when it runs, so the caller can go on (the
-    extract loads its next days meanwhile), else done here at once. :meth:`result` waits for
-    it and returns one plain dict per expectation; an error raised by GX reaches the caller
-    the same way in both cases. If the worker died (killed, out of memory) the frame is
-    validated here instead, so the frame is kept until the result is in."""
-
-    def __init__(self, frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> None:
-        self._args: tuple[Any, list[dict[str, Any]], int] | None = (frame, expectations, sample_size)
-        self._future: Future[list[dict[str, Any]]] | None = None
-        self._result: list[dict[str, Any]] | None = None
-        if _worker is not None:
-            try:
-                self._future = _worker.submit(_validate, frame, expectations, sample_size)
-            except BrokenProcessPool:
-                stop()
-        if self._future is None:
-            self._result = _validate(frame, expectations, sample_size)
-            self._args = None
-
-    def result(self) -> list[dict[str, Any]]:
-        if self._future is not None:
-            args = self._args
-            try:
-                self._result = self._future.result()
-            except BrokenProcessPool:
-                stop()
-                self._result = _validate(*args)
-            self._future, self._args = None, None
-        return self._result
-
-
 def validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
-    """Validate a pandas frame with GX 1.x in one batch and wait for it (see :class:`Validation`)."""
-    return Validation(frame, expectations, sample_size).result()
+    """Validate a pandas frame with GX 1.x in one batch; one plain dict per expectation.
+
+    In the worker when it runs (an error raised by GX reaches the caller the same way);
+    in this process when it does not, or when it died (killed, out of memory).
+    """
+    if _worker is not None:
+        try:
+            return _worker.submit(_validate, frame, expectations, sample_size).result()
+        except BrokenProcessPool:
+            stop()
+    return _validate(frame, expectations, sample_size)
 
 
 def _import_gx() -> None:
