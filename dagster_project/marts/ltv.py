@@ -888,12 +888,20 @@ def prediction_intervals(
     purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=0)[:, history_of]
     clv_bounds = np.empty((2, len(x)))
     m_used = np.where(x > 0, np.maximum(m, 0.0), 0.0)
-    for start in range(0, len(x), _INTERVAL_BLOCK):
-        block = slice(start, start + _INTERVAL_BLOCK)
-        xb, mb = x[block][None, :], m_used[block][None, :]
-        p, q, v = (gg_draws[:, i][:, None] for i in range(3))
+    p, q, v = (gg_draws[:, i][:, None] for i in range(3))
+    # A one-time buyer's expected spend is the population mean of the draw, p v / (q - 1)
+    # (expected_spend with x = 0), so its CLV draws depend on its history alone: one
+    # quantile per distinct history of one-time buyers rather than one per customer.
+    once = np.flatnonzero(x == 0)
+    once_histories, once_history_of = np.unique(history_of[once], return_inverse=True)
+    once_bounds = np.quantile(purchases[:, once_histories] * (p * v / (q - 1.0)), [low_q, high_q], axis=0)
+    clv_bounds[:, once] = once_bounds[:, once_history_of]
+    repeat = np.flatnonzero(x > 0)
+    for start in range(0, len(repeat), _INTERVAL_BLOCK):
+        rows = repeat[start : start + _INTERVAL_BLOCK]
+        xb, mb = x[rows][None, :], m_used[rows][None, :]
         spend = p * (v + xb * mb) / (p * xb + q - 1.0)
-        clv_bounds[:, block] = np.quantile(purchases[:, history_of[block]] * spend, [low_q, high_q], axis=0)
+        clv_bounds[:, rows] = np.quantile(purchases[:, history_of[rows]] * spend, [low_q, high_q], axis=0)
     h = horizon_days
     return pd.DataFrame(
         {
