@@ -880,28 +880,31 @@ def prediction_intervals(
     # expected_purchases per draw, with the 2F1 part evaluated once per distinct (x, T) pair
     h_x, h_t_x, h_big_t = histories
     (p_x, p_big_t), pair_of, _ = _compress([h_x, h_big_t])
-    purchases = np.empty((len(bg_draws), len(h_x)))  # draws x distinct histories
+    # histories x draws: each history's draws are contiguous, which is what the percentiles
+    # below read (a quantile along the last axis needs no transposed copy)
+    purchases = np.empty((len(h_x), len(bg_draws)))
     for i, draw in enumerate(BgNbdParams(*d) for d in bg_draws):
-        purchases[i] = purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of]
-        purchases[i] *= probability_alive(draw, h_x, h_t_x, h_big_t)
+        purchases[:, i] = purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of]
+        purchases[:, i] *= probability_alive(draw, h_x, h_t_x, h_big_t)
     low_q, high_q = INTERVAL_QUANTILES
-    purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=0)[:, history_of]
+    purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=1)[:, history_of]
     clv_bounds = np.empty((2, len(x)))
     m_used = np.where(x > 0, np.maximum(m, 0.0), 0.0)
-    p, q, v = (gg_draws[:, i][:, None] for i in range(3))
+    p, q, v = gg_draws[:, 0], gg_draws[:, 1], gg_draws[:, 2]
     # A one-time buyer's expected spend is the population mean of the draw, p v / (q - 1)
     # (expected_spend with x = 0), so its CLV draws depend on its history alone: one
     # quantile per distinct history of one-time buyers rather than one per customer.
     once = np.flatnonzero(x == 0)
     once_histories, once_history_of = np.unique(history_of[once], return_inverse=True)
-    once_bounds = np.quantile(purchases[:, once_histories] * (p * v / (q - 1.0)), [low_q, high_q], axis=0)
+    once_draws = purchases[once_histories] * (p * v / (q - 1.0))
+    once_bounds = np.quantile(once_draws, [low_q, high_q], axis=1, overwrite_input=True)
     clv_bounds[:, once] = once_bounds[:, once_history_of]
     repeat = np.flatnonzero(x > 0)
     for start in range(0, len(repeat), _INTERVAL_BLOCK):
         rows = repeat[start : start + _INTERVAL_BLOCK]
-        xb, mb = x[rows][None, :], m_used[rows][None, :]
-        spend = p * (v + xb * mb) / (p * xb + q - 1.0)
-        clv_bounds[:, rows] = np.quantile(purchases[:, history_of[rows]] * spend, [low_q, high_q], axis=0)
+        xb, mb = x[rows][:, None], m_used[rows][:, None]
+        draws_of_rows = purchases[history_of[rows]] * (p * (v + xb * mb) / (p * xb + q - 1.0))
+        clv_bounds[:, rows] = np.quantile(draws_of_rows, [low_q, high_q], axis=1, overwrite_input=True)
     h = horizon_days
     return pd.DataFrame(
         {
