@@ -17,7 +17,7 @@ from dagster_project.publish import duckdb_snapshot
 from dagster_project.publish.catalog import MARTS_SCHEMA, Mart, quote_identifier, quote_literal
 
 # zstd's fastest level: on the 13.3 M-row journey of the 1 M-customer benchmark it writes in
-# 6.5 s instead of 10.1 s (DuckDB's default, level 3) for a file 1 % larger (docs/decisions.md)
+# 7.9 s instead of 10.1 s (DuckDB's default, level 3) for a file 1 % larger (docs/decisions.md)
 ZSTD_LEVEL = 1
 
 

@@ -44,7 +44,7 @@ SAMPLE_SIZE = 5
 # rows, so memory stays bounded on a year of a large shop (a day is never split: the
 # uniqueness expectations are per partition). At 1 M customers, chunks of 1 M rows grew the
 # GX worker to 2 GB and the journey process 1 GB past DuckDB's limit (the frame and its
-# pickled copy); 250 k rows validate as fast (docs/benchmarks.md).
+# pickled copy); 250 k rows validate as fast (docs/decisions.md).
 GX_CHUNK_ROWS = 250_000
 
 
