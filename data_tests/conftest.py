@@ -22,9 +22,15 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["DO_NOT_TRACK"] = "1"
     bin_dir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    from dagster_project.lib.dbt import ensure_manifest
+    from filelock import FileLock
 
-    ensure_manifest()
+    from dagster_project.lib.dbt import dbt_project, ensure_manifest
+
+    # with pytest-xdist every worker runs this fixture: one parses, the others wait for it
+    target = dbt_project().manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target / ".manifest.lock")):
+        ensure_manifest()
 
 
 def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
