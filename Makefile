@@ -8,6 +8,8 @@ PYTHON      ?= python3
 VENV        := .venv
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
+SPARK_VENV  := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
 MANIFEST    := dbt_project/target/manifest.json
 LANDING     ?= data/landing
 WAREHOUSE   ?= warehouse/journey.duckdb
@@ -18,7 +20,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint ui bench clean demo docs
+.PHONY: setup setup-spark run test lint ui bench clean demo docs
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -41,7 +43,18 @@ demo: setup $(LANDING)
 run: demo
 	$(BIN)/journey run --landing $(LANDING) --warehouse $(WAREHOUSE)
 
-test: setup
+# The Spark extra in a virtualenv of its own (docs/spark.md): the equality test builds the
+# project on Spark with its dbt. make test installs it when Java is on PATH; without Java the
+# Spark test is skipped (CI installs Java and sets JOURNEY_REQUIRE_SPARK, so there it runs).
+setup-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): pyproject.toml constraints.txt
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade "pip<27"
+	$(SPARK_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[spark]'
+	touch $(SPARK_STAMP)
+
+test: setup $(if $(shell command -v java),setup-spark)
 	$(BIN)/python -m pytest
 
 # sqlfluff (.sqlfluff: dbt templater, dialect duckdb) must report no violation. dbt renders the
@@ -71,4 +84,4 @@ bench: setup
 	$(BIN)/python bench/bench_generator.py --customers 100000 --days 90
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse .pytest_cache
+	rm -rf $(VENV) $(SPARK_VENV) dbt_project/target dbt_project/logs warehouse .pytest_cache

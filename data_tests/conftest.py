@@ -43,3 +43,23 @@ def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[s
         timeout=timeout,
         env=os.environ.copy(),
     )
+
+
+# The test files that run whole pipelines, longest first (test_pipeline_e2e holds the Spark
+# equality test). pytest-xdist hands whole files to its workers in collection order, so
+# starting with these lets the short files fill in at the end and the workers finish together.
+LONGEST_FIRST = (
+    "test_pipeline_e2e.py",
+    "test_backfill_idempotency.py",
+    "test_publish_e2e.py",
+    "test_cli.py",
+    "test_dbt_unit_tests.py",
+    "test_report.py",
+    "test_semantic_layer.py",
+    "test_hardening_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

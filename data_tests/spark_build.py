@@ -11,46 +11,23 @@ which DuckDB reads back for the comparison (no second JVM).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from dagster_project.lib import lake, spark
 
-from dagster_project.lib import lake
-from dagster_project.lib.settings import DBT_PROJECT_DIR
+SPARK = dict(master="local[2]", driver_memory="2g", shuffle_partitions=2)  # CI: 2 cores, little memory
 
 
 def java_missing() -> str | None:
     """Why Spark cannot start here, or None."""
-    if shutil.which("java") is None:
-        return "no java on PATH (Spark needs Java 17: Debian's openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
+    return spark.unavailable()
 
 
 def spark_dbt(home: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
     """Run dbt on the profile's `spark` output, its metastore and tables under ``home``."""
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "JOURNEY_SPARK_HOME": str(home),
-        "JOURNEY_SPARK_MASTER": "local[2]",
-        "JOURNEY_SPARK_DRIVER_MEMORY": "2g",
-        "JOURNEY_SPARK_SHUFFLE_PARTITIONS": "2",
-    }
-    dbt = str(Path(sys.executable).parent / "dbt")
-    command = [dbt, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "spark"]
-    command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
-    return subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+    return spark.LocalSpark(home, **SPARK).dbt(*args, timeout=timeout)
 
 
 def build_on_spark(
@@ -88,27 +65,7 @@ def failures(home: Path) -> str:
 
 
 def spark_table_files(home: Path, schema: str, table: str) -> list[Path]:
-    return sorted((home / "tables" / f"{schema}.db" / table).rglob("*.parquet"))
+    return spark.LocalSpark(home).table_files(schema, table)
 
 
-def summary(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, Any]:
-    """Row count and, per column, what both engines must agree on: the sum of a number
-    (rounded to the cent), the count of true values of a boolean, the count, smallest and
-    largest value of anything else (timestamps as microseconds since the epoch, UTC)."""
-    columns = con.execute(f"describe select * from {relation}").fetchall()
-    parts = ["count(*)"]
-    names = []
-    for name, kind, *_ in columns:
-        quoted = f'"{name}"'
-        kind = kind.upper()
-        if kind.startswith(("DECIMAL", "DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "HUGEINT", "TINYINT")):
-            parts.append(f"round(sum(cast({quoted} as double)), 2)")
-        elif kind == "BOOLEAN":
-            parts.append(f"count(*) filter (where {quoted})")
-        elif kind.startswith("TIMESTAMP"):
-            parts.append(f"[count({quoted}), min(epoch_us({quoted})), max(epoch_us({quoted}))]")
-        else:
-            parts.append(f"[count({quoted})::varchar, min({quoted})::varchar, max({quoted})::varchar]")
-        names.append(name)
-    row = con.execute(f"select {', '.join(parts)} from {relation}").fetchone()
-    return {"rows": row[0], "columns": dict(sorted(zip(names, row[1:], strict=True)))}
+summary = spark.mart_summary

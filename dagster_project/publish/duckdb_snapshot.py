@@ -58,6 +58,9 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], path: Path, sto
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"attach {quote_literal(str(path))} as {ALIAS} (storage_version {quote_literal(storage_version)})")
     try:
+        # one transaction for the whole file: each of the ~200 table and column comments
+        # would otherwise commit on its own (about 2 s of the 1 M-customer publish)
+        con.execute("begin transaction")
         con.execute(f"create schema {ALIAS}.{MARTS_SCHEMA}")
         for mart in marts:
             columns = warehouse_columns(con, mart.table)
@@ -72,7 +75,12 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], path: Path, sto
                         f"comment on column {target}.{quote_identifier(name)} "
                         f"is {quote_literal(mart.column_descriptions[name])}"
                     )
+        con.execute("commit")
         con.execute(f"checkpoint {ALIAS}")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        raise
     finally:
         con.execute(f"detach {ALIAS}")
 
