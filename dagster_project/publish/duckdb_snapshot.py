@@ -58,8 +58,8 @@ def write(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], path: Path, sto
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"attach {quote_literal(str(path))} as {ALIAS} (storage_version {quote_literal(storage_version)})")
     try:
-        # one transaction for the whole file: each of the ~200 table and column comments
-        # would otherwise commit on its own (about 2 s of the 1 M-customer publish)
+        # one transaction for the whole file, so that the ~200 table and column comments do
+        # not each commit on their own (docs/decisions.md)
         con.execute("begin transaction")
         con.execute(f"create schema {ALIAS}.{MARTS_SCHEMA}")
         for mart in marts:
