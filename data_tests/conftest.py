@@ -46,17 +46,20 @@ def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[s
 
 
 # The test files that run whole pipelines, longest first (test_pipeline_e2e holds the Spark
-# equality test). pytest-xdist hands whole files to its workers in collection order, so
-# starting with these lets the short files fill in at the end and the workers finish together.
+# equality test; durations from CI). pytest-xdist hands whole files to its workers in
+# collection order (`--no-loadscope-reorder` in pyproject.toml: by default it would start
+# with the files that hold the most tests), so starting with these lets the short files
+# fill in at the end and the two workers finish together.
 LONGEST_FIRST = (
     "test_pipeline_e2e.py",
     "test_backfill_idempotency.py",
     "test_publish_e2e.py",
+    "test_hardening_e2e.py",
     "test_cli.py",
     "test_dbt_unit_tests.py",
-    "test_report.py",
     "test_semantic_layer.py",
-    "test_hardening_e2e.py",
+    "test_report.py",
+    "test_generated_e2e.py",
 )
 
 
