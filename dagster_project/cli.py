@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--warehouse", type=Path, help="DuckDB file (default: orchestration.yaml paths.warehouse)")
         p.add_argument("--config", type=Path, help="orchestration.yaml to use (default: the project's)")
         p.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's logs")
+        p.add_argument(
+            "--engine",
+            choices=("duckdb", "spark"),
+            help="where dbt builds the models (default: orchestration.yaml warehouse.engine; docs/spark.md)",
+        )
 
     run = sub.add_parser("run", help="load every partition present and build everything, checks included")
     add_paths(run)
@@ -173,6 +178,8 @@ def _config(args: argparse.Namespace) -> tuple[JourneyConfig, Path]:
         config = journey_config(args.config, getattr(args, "landing", None), args.warehouse)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    if getattr(args, "engine", None):
+        config = config.model_copy(update={"warehouse": config.warehouse.model_copy(update={"engine": args.engine})})
     return config, config_file(args.config)
 
 
@@ -180,6 +187,12 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
     from dagster_project import runner
 
     config, config_path = _config(args)
+    if config.warehouse.engine == "spark":
+        from dagster_project.lib.spark import unavailable
+
+        reason = unavailable()
+        if reason:
+            raise UsageError(f"the spark engine cannot start: {reason}")
     if args.command == "run":
         outcome = runner.run_all(
             config,

@@ -25,7 +25,7 @@ def build_defs(config: JourneyConfig, config_path: Path) -> dg.Definitions:
     """Every domain's Definitions for ``config`` (loaded from ``config_path``), merged."""
     domains = (
         extract.build_definitions(config),
-        transform.build_definitions(),
+        transform.build_definitions(config),
         marts.build_definitions(),
         quality.build_definitions(),
     )

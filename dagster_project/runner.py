@@ -158,11 +158,19 @@ def _checks(result: Any) -> list[CheckRow]:
     return rows
 
 
-def _read_summary(outcome: Outcome) -> None:
+def _read_summary(outcome: Outcome, config: JourneyConfig) -> None:
     import duckdb
 
     if not outcome.warehouse.exists():
         return
+    if config.warehouse.engine == "spark":  # the marts are Spark's tables
+        from dagster_project.lib.environment import warehouse_resource
+
+        with warehouse_resource(config).tables() as con:
+            for name in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall():
+                outcome.mart_rows[name[0]] = int(con.execute(f'select count(*) from marts."{name[0]}"').fetchone()[0])
     gc.collect()  # close any connection a failed step left unreferenced
     try:
         # read-write on purpose: a connection dbt-duckdb left open in this process (it does after a
@@ -175,7 +183,7 @@ def _read_summary(outcome: Outcome) -> None:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
         ).fetchall()
-        for (name,) in tables:
+        for (name,) in tables if config.warehouse.engine == "duckdb" else []:
             outcome.mart_rows[name] = int(con.execute(f'select count(*) from marts."{name}"').fetchone()[0])
         has_counts = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'load_counts'"
@@ -210,7 +218,8 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
     from dagster_project.lib.dbt import ensure_manifest
 
     # first: dbt's parse of the build's vars then runs while Dagster loads and the extract runs
-    parse_ahead = _parse_ahead(plan)
+    # (on DuckDB: a dbt build on Spark parses for its own target)
+    parse_ahead = _parse_ahead(plan) if plan.config.warehouse.engine == "duckdb" else None
     try:
         ensure_manifest()
         from dagster_project.definitions import build_defs
@@ -230,8 +239,9 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
         with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not plan.verbose):
             _extract_then_build(defs, instance, plan, outcome, parse_ahead)
     finally:
-        parse_ahead.discard_unless_used()
-    _read_summary(outcome)
+        if parse_ahead is not None:
+            parse_ahead.discard_unless_used()
+    _read_summary(outcome, plan.config)
     return outcome
 
 
@@ -281,7 +291,7 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         outcome.blocked = build_plan.blocked
         if not build_plan.assets:
             return
-        parsed_target_path = parse_ahead.result()
+        parsed_target_path = parse_ahead.result() if parse_ahead is not None else None
         run_config = build_plan.run_config(
             str(parsed_target_path) if parsed_target_path else None, loggers=_loggers(verbose)
         )
@@ -295,7 +305,8 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
         )
         outcome.seconds["build"] = time.perf_counter() - started
         # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
-        parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
+        if parse_ahead is not None:
+            parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
         outcome.failures += _failures(build)
         outcome.checks += _checks(build)
         outcome.dbt_failures += _dbt_failures(build)

@@ -33,7 +33,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
         ensure_manifest()
 
 
-def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def run_journey(*args: str, timeout: int = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed `journey` command in a subprocess (a fresh Dagster process, as a user would)."""
     return subprocess.run(
         [sys.executable, "-m", "dagster_project.cli", *args],
@@ -41,7 +41,7 @@ def run_journey(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[s
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ.copy(),
+        env=os.environ.copy() if env is None else env,
     )
 
 

@@ -38,6 +38,8 @@ def test_project_config_loads_with_contract_defaults() -> None:
         ({"metrics": {"sla_category_first_response_minutes": {"RETURN_REQUEST": 0.001}}}, "whole number of seconds"),
         ({"quality": {"quarantine_threshold": {"default": 2}}}, "quality.quarantine_threshold"),
         ({"reporting": {"currency": "euro"}}, "reporting.currency"),
+        ({"warehouse": {"engine": "snowflake"}}, "warehouse.engine"),
+        ({"warehouse": {"spark": {"driver_memory": "3 GB"}}}, "warehouse.spark.driver_memory"),
         (["not", "a", "mapping"], "must be a mapping"),
     ],
 )

@@ -7,12 +7,13 @@ policy): DuckDB takes one writer at a time, so one process looping over the
 days is faster and safer than one run per day.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.extract.loader import load_partitions
+from dagster_project.lib import lake
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
 from dagster_project.lib.landing import ENTITIES, Entity, landing_problems
@@ -72,7 +73,8 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             f"Raw `{e.source}/{e.name}` landing lines for one dt= day, loaded into `{e.raw_table}` "
             "(every valid line, as JSON, with file and line number). Invalid lines go to "
             "`audit.quarantine` with their reason; `audit.load_counts` has lines read = loaded + "
-            "quarantined. Re-running a day replaces it."
+            "quarantined. Re-running a day replaces it. With warehouse.engine spark, the loaded "
+            "days are also written to Spark's Parquet lake (docs/spark.md)."
         ),
         metadata={"dagster/table_name": e.raw_table},
         check_specs=_check_specs(extract_asset_key(e)),
@@ -101,6 +103,9 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                         f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
                         "lines quarantined (see audit.quarantine)"
                     )
+            local_spark = warehouse.spark()
+            if local_spark is not None:  # Spark reads the loaded days from its lake (lib/lake.py)
+                lake.export_entity(con, local_spark.lake, e.key, [date.fromisoformat(dt) for dt in dts])
             outcomes = [
                 checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),

@@ -49,14 +49,44 @@ class PathsConfig(_Strict):
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
+_SPARK_MEMORY = re.compile(r"\d+[kmgt]", re.IGNORECASE)
+
+
+class SparkConfig(_Strict):
+    """Spark local mode for ``warehouse.engine: spark`` (docs/spark.md): the session dbt starts
+    (profiles.yml's ``spark`` output reads these from the environment lib/environment.py
+    exports) and where its metastore, tables and Parquet lake live."""
+
+    home: Path | None = None  # None: <warehouse file>.spark beside the warehouse
+    master: str = "local[2]"
+    driver_memory: str = "3g"
+    shuffle_partitions: int = Field(default=4, ge=1)
+
+    @field_validator("driver_memory")
+    @classmethod
+    def _driver_memory(cls, value: str) -> str:
+        if not _SPARK_MEMORY.fullmatch(value.strip()):
+            raise ValueError(f"{value!r}: a JVM size such as '3g' or '512m'")
+        return value.strip()
+
+    def home_for(self, warehouse: Path) -> Path:
+        return (self.home or Path(f"{warehouse}.spark")).absolute()
+
+
 class WarehouseConfig(_Strict):
     """DuckDB's resources for every connection the pipeline opens on the warehouse: the loader,
     dbt (profiles.yml reads them from the environment lib/environment.py exports), the Python
-    marts and the publish. Past ``memory_limit`` DuckDB spills to ``temp_directory``."""
+    marts and the publish. Past ``memory_limit`` DuckDB spills to ``temp_directory``.
 
+    ``engine`` is where dbt builds the models: ``duckdb`` (the warehouse file) or ``spark``
+    (the extract still loads into the file, then writes the loaded days to Spark's Parquet
+    lake; see docs/spark.md)."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
     memory_limit: str = "3GB"
     threads: int | None = Field(default=None, ge=1)  # None: DuckDB's default, one per core
     temp_directory: Path | None = None  # None: DuckDB's default, <warehouse file>.tmp beside it
+    spark: SparkConfig = SparkConfig()
 
     @field_validator("memory_limit")
     @classmethod

@@ -26,9 +26,11 @@ from dagster_project.lib.config import (
     JourneyConfig,
     PathsConfig,
     RetriesConfig,
+    SparkConfig,
     WarehouseConfig,
     load_config,
 )
+from dagster_project.lib.spark import LocalSpark, for_config
 
 ENVIRONMENTS = ("local", "ci", "prod")
 
@@ -144,6 +146,37 @@ class WarehouseResource(dg.ConfigurableResource):
     threads: int | None = None
     temp_directory: str | None = None
 
+    # warehouse.engine and warehouse.spark.*: where dbt builds the models (docs/spark.md)
+    engine: str = "duckdb"
+    spark_home: str | None = None
+    spark_master: str = SparkConfig().master
+    spark_driver_memory: str = SparkConfig().driver_memory
+    spark_shuffle_partitions: int = SparkConfig().shuffle_partitions
+
+    def spark(self) -> LocalSpark | None:
+        """Spark, when it is the engine."""
+        if self.engine != "spark":
+            return None
+        home = Path(self.spark_home) if self.spark_home else SparkConfig().home_for(Path(self.path))
+        return LocalSpark(home, self.spark_master, self.spark_driver_memory, self.spark_shuffle_partitions)
+
+    @contextmanager
+    def tables(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection where ``intermediate.*`` and ``marts.*`` are the engine's tables:
+        the warehouse file itself on DuckDB; on Spark, an in-memory database with a view over
+        the files of each of Spark's tables (lib/spark.py), with the same memory limit."""
+        spark = self.spark()
+        if spark is None:
+            with self.connect() as con:
+                yield con
+            return
+        con = duckdb.connect(config=self.duckdb_config())
+        try:
+            spark.attach(con)
+            yield con
+        finally:
+            con.close()
+
     def duckdb_config(self) -> dict[str, str]:
         warehouse = WarehouseConfig(
             memory_limit=self.memory_limit,
@@ -227,22 +260,41 @@ def export_duckdb_settings(config: JourneyConfig) -> None:
     os.environ.update({DUCKDB_ENV[key]: value for key, value in settings.items()})
 
 
+def export_spark_settings(config: JourneyConfig) -> None:
+    """Put ``warehouse.spark.*`` in this process's environment for the Spark session of every
+    dbt process it starts (profiles.yml's ``spark`` output), as for the DuckDB settings."""
+    os.environ.update(for_config(config).environment())
+
+
+def warehouse_resource(config: JourneyConfig) -> WarehouseResource:
+    """The warehouse resource of one configuration: its file, retries, DuckDB settings and engine."""
+    retries, warehouse = config.retries, config.warehouse
+    return WarehouseResource(
+        path=str(config.warehouse_path),
+        max_retries=retries.max_retries,
+        retry_delay_seconds=retries.delay_seconds,
+        retry_backoff=retries.backoff,
+        memory_limit=warehouse.memory_limit,
+        threads=warehouse.threads,
+        temp_directory=str(warehouse.temp_directory) if warehouse.temp_directory else None,
+        engine=warehouse.engine,
+        spark_home=str(warehouse.spark.home_for(config.warehouse_path)),
+        spark_master=warehouse.spark.master,
+        spark_driver_memory=warehouse.spark.driver_memory,
+        spark_shuffle_partitions=warehouse.spark.shuffle_partitions,
+    )
+
+
 def resources_for(config: JourneyConfig, config_path: Path) -> dict[str, dg.ConfigurableResource]:
     """The resources of every asset for one configuration (:func:`journey_config`): the paths
     travel to the assets here, and to dbt through the warehouse resource (transform/assets.py);
-    the DuckDB settings through the environment (:func:`export_duckdb_settings`)."""
-    retries = config.retries
+    the DuckDB and Spark settings through the environment (:func:`export_duckdb_settings`,
+    :func:`export_spark_settings`)."""
     export_duckdb_settings(config)
+    if config.warehouse.engine == "spark":
+        export_spark_settings(config)
     return {
-        "warehouse": WarehouseResource(
-            path=str(config.warehouse_path),
-            max_retries=retries.max_retries,
-            retry_delay_seconds=retries.delay_seconds,
-            retry_backoff=retries.backoff,
-            memory_limit=config.warehouse.memory_limit,
-            threads=config.warehouse.threads,
-            temp_directory=str(config.warehouse.temp_directory) if config.warehouse.temp_directory else None,
-        ),
+        "warehouse": warehouse_resource(config),
         "landing": LandingResource(root=str(config.landing_path)),
         "settings": JourneySettingsResource(
             config_path=str(config_path), landing=str(config.landing_path), warehouse=str(config.warehouse_path)

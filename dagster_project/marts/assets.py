@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
-from dagster_project.marts import ltv
+from dagster_project.marts import ltv, storage
 from dagster_project.marts.ltv_checks import with_intervals
 from dagster_project.orchestration.selection import failed_checks_upstream
 
@@ -149,7 +149,7 @@ def build_ltv_frame(
     key=dg.AssetKey(["marts", "mart_customer_ltv"]),
     group_name="marts_commerce",
     deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
-    kinds={"python", "duckdb"},
+    kinds={"python", "duckdb"},  # the fit reads and writes through DuckDB on either engine
     metadata={"dagster/table_name": LTV_TABLE, "dagster/column_schema": LTV_COLUMNS},
     output_required=False,  # not written when a blocking check upstream failed in this run
 )
@@ -171,14 +171,13 @@ def mart_customer_ltv(
         context.log.error(f"mart_customer_ltv not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")
         return
     as_of = warehouse.resolve_as_of(config.as_of)
-    with warehouse.connect() as con:
+    with warehouse.tables() as con:  # the engine's tables (DuckDB's, or Spark's files)
         summary = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, as_of)
         frame, meta = build_ltv_frame(summary, as_of.isoformat(), settings.config().metrics.ltv_horizon_days)
         if meta["fit"] != "ok":
             context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")
         frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws)
         con.register("ltv_frame", frame)
-        con.execute("create schema if not exists marts")
-        con.execute(f"create or replace table {LTV_TABLE} as select * from ltv_frame order by customer_id")
+        storage.replace_table(warehouse, con, LTV_TABLE, "ltv_frame")  # ordered by customer_id
         con.unregister("ltv_frame")
     yield dg.MaterializeResult(metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)})

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
-from dagster_project.marts import ltv
+from dagster_project.marts import ltv, storage
 from dagster_project.orchestration.selection import failed_checks_upstream
 
 CHECKS_TABLE = "marts.mart_ltv_model_checks"
@@ -217,7 +217,7 @@ def mart_ltv_model_checks(
     metrics = settings.config().metrics
     as_of = warehouse.resolve_as_of(None)
     calibration_end = as_of - timedelta(weeks=metrics.ltv_holdout_weeks)
-    with warehouse.connect() as con:
+    with warehouse.tables() as con:  # the engine's tables (DuckDB's, or Spark's files)
         calibration = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, calibration_end)
         holdout = ltv.holdout_purchases_sql(con, _COUNTED_ORDERS, calibration, calibration_end, as_of)
         try:
@@ -226,18 +226,14 @@ def mart_ltv_model_checks(
             context.log.warning(f"mart_ltv_model_checks: no holdout check ({exc})")
             # the table exists even without a check (the publish step copies every mart), with no rows for as_of
             columns = ", ".join(f"{c.name} {c.type}" for c in CHECKS_COLUMNS.columns)
-            con.execute("create schema if not exists marts")
-            con.execute(f"create table if not exists {CHECKS_TABLE} ({columns})")
-            con.execute(f"delete from {CHECKS_TABLE} where as_of_date = ?", [as_of])
+            con.execute(f"create temp table ltv_checks_none ({columns})")
+            storage.replace_day(warehouse, con, CHECKS_TABLE, "ltv_checks_none", "as_of_date", as_of)
             yield dg.MaterializeResult(metadata={"check": f"skipped: {exc}", "as_of": as_of.isoformat()})
             yield holdout_verdict(None, metrics.ltv_holdout_max_error, f"skipped: {exc}")
             return
         rows = checks_frame(check, as_of)
         con.register("ltv_checks_frame", rows)
-        con.execute("create schema if not exists marts")
-        con.execute(f"create table if not exists {CHECKS_TABLE} as select * from ltv_checks_frame limit 0")
-        con.execute(f"delete from {CHECKS_TABLE} where as_of_date = ?", [as_of])
-        con.execute(f"insert into {CHECKS_TABLE} select * from ltv_checks_frame")
+        storage.replace_day(warehouse, con, CHECKS_TABLE, "ltv_checks_frame", "as_of_date", as_of)
         con.unregister("ltv_checks_frame")
     yield dg.MaterializeResult(
         metadata={

@@ -72,7 +72,7 @@ def build_publish_asset(sources: Sequence[MartSource]) -> dg.AssetsDefinition:
         if undescribed:
             context.log.warning(f"marts without a description: {', '.join(undescribed)}")
         targets = targets_for(settings.config(), Path(warehouse.path), os.environ)
-        with warehouse.connect() as con:
+        with warehouse.tables() as con:  # the engine's marts (DuckDB's, or Spark's files)
             publication = publish(con, marts, targets, log=context.log.info)
         for warning in publication.warnings:
             context.log.warning(warning)

@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.lib import lake, spark
 from dagster_project.lib.dbt import (
     DbtNodeFailure,
     JourneyDbtTranslator,
@@ -30,6 +31,7 @@ from dagster_project.lib.dbt import (
     with_warehouse,
 )
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
+from dagster_project.lib.landing import ENTITIES
 
 DBT_PROJECT = dbt_project()
 
@@ -89,7 +91,9 @@ def journey_dbt(
         context.log.info(f"as_of {as_of} is before the newest loaded day {newest}: full refresh")
     args = dbt_build_args(dbt_vars, full_refresh, os.environ)
     target_path = None
-    if config.parsed_target_path and Path(config.parsed_target_path).is_dir():
+    if warehouse.spark() is not None:
+        register_lake(warehouse)  # the parse ahead was for DuckDB: dbt parses again for Spark
+    elif config.parsed_target_path and Path(config.parsed_target_path).is_dir():
         target_path = Path(config.parsed_target_path)
     invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
     yield from invocation.stream()
@@ -111,6 +115,21 @@ def journey_dbt(
             yield _failure_observation(key, failure, len(skipped))
     if skipped:
         context.log.warning(f"dbt skipped {len(skipped)} nodes downstream of a failure: {', '.join(skipped)}")
+
+
+def register_lake(warehouse: WarehouseResource) -> None:
+    """On Spark: declare the lake's landing tables (the extract wrote them) as Spark tables
+    before the build, so new days and new files are seen (lib/lake.py, macros/spark.sql)."""
+    local = warehouse.spark()
+    reason = spark.unavailable()
+    if reason:
+        raise dg.Failure(description=f"warehouse.engine is spark, but Spark cannot start here: {reason}")
+    with warehouse.connect(read_only=True) as con:
+        tables = lake.lake_tables(con, local.lake, [e.key for e in ENTITIES])
+    try:
+        local.register(tables)
+    except RuntimeError as exc:
+        raise dg.Failure(description=str(exc)) from exc
 
 
 def _asset_keys_by_unique_id(assets_def: dg.AssetsDefinition) -> dict[str, dg.AssetKey]:

@@ -1,9 +1,10 @@
 {#- Spark only: register the Parquet lake the extract wrote (dagster_project/lib/lake.py) as
     tables, so sources read raw.* and audit.* on Spark as they do on DuckDB.
-    tables: [{schema, name, partition_column, columns: [[name, type], ...], location}, ...].
-    Each table is dropped and created again over its folder (an external table: dropping it
-    keeps the files), then its day folders are discovered. Run by the pipeline before every
-    dbt build on Spark:  dbt run-operation register_lake --args '{tables: [...]}' -#}
+    tables: [{schema, name, partition_column, columns: [[name, type], ...], location}, ...]
+    (partition_column null: an unpartitioned table, the Python marts). Each table is dropped
+    and created again over its folder (an external table: dropping it keeps the files), then
+    its day folders are discovered. Run by the pipeline before every dbt build on Spark and
+    after each Python mart it writes:  dbt run-operation register_lake --args '{tables: [...]}' -#}
 {% macro register_lake(tables) -%}
     {%- for table in tables -%}
         {%- set relation = adapter.quote(table['schema']) ~ '.' ~ adapter.quote(table['name']) -%}
@@ -13,12 +14,15 @@
         {%- endfor -%}
         {%- do run_query('create schema if not exists ' ~ adapter.quote(table['schema'])) -%}
         {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- set partitioned = table['partition_column'] is not none -%}
         {%- do run_query(
             'create table ' ~ relation ~ ' (' ~ columns | join(', ') ~ ') using parquet'
-            ~ ' partitioned by (' ~ adapter.quote(table['partition_column']) ~ ')'
+            ~ (' partitioned by (' ~ adapter.quote(table['partition_column']) ~ ')' if partitioned else '')
             ~ " location '" ~ table['location'] ~ "'"
         ) -%}
-        {%- do run_query('msck repair table ' ~ relation) -%}
+        {%- if partitioned -%}
+            {%- do run_query('msck repair table ' ~ relation) -%}
+        {%- endif -%}
         {%- do log('registered ' ~ relation ~ ' over ' ~ table['location'], info=true) -%}
     {%- endfor -%}
 {%- endmacro %}
@@ -126,5 +130,30 @@
         )
     {%- else -%}
         {{ exceptions.raise_compiler_error("dateadd: unknown datepart " ~ datepart) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark only (an on-run-end hook): the columns of every partitioned model's table, in
+    journey_meta.partitioned_columns. A partitioned table without a row has no Parquet file,
+    and the pipeline's Python steps read Spark's tables from their files
+    (dagster_project/lib/spark.py): this is where they find such a table's columns. -#}
+{% macro record_partitioned_columns() -%}
+    {%- if execute and target.type == 'spark' -%}
+        {%- set rows = [] -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.get('partition_by') -%}
+            {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+            {%- if relation is not none -%}
+                {%- for column in adapter.get_columns_in_relation(relation) -%}
+                    {%- do rows.append("('" ~ node.schema ~ "', '" ~ node.alias ~ "', " ~ loop.index
+                                       ~ ", '" ~ column.name ~ "', '" ~ column.data_type ~ "')") -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do run_query('create schema if not exists journey_meta') -%}
+        {%- do run_query('drop table if exists journey_meta.partitioned_columns') -%}
+        {%- if rows -%}
+            {%- do run_query('create table journey_meta.partitioned_columns using parquet as select * from values '
+                             ~ rows | join(', ') ~ ' as t(schema_name, table_name, position, column_name, data_type)') -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
