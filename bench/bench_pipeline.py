@@ -16,6 +16,7 @@ and all its descendants (dbt, the GX worker), sampled every 0.2 s from /proc.
 
     python bench/bench_pipeline.py --customers 100000 --days 90 [--keep DIR] [--new-day-only]
     python bench/bench_pipeline.py --keep DIR --extract-only   # read_json against the loader only
+    python bench/bench_pipeline.py --customers 100000 --days 90 --engine spark   # the same on Spark
 
 `--new-day-only` reuses the warehouse a previous full run left in `--keep DIR` (its figures
 are read back from DIR/bench.json) and measures the new day again. With `--keep`, the full
@@ -216,9 +217,15 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp folder)")
     parser.add_argument("--new-day-only", action="store_true", help="reuse the full run kept in --keep")
     parser.add_argument("--extract-only", action="store_true", help="only read_json against the loader")
+    parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb", help="journey run --engine (docs/spark.md)"
+    )
     args = parser.parse_args()
     if (args.new_day_only or args.extract_only) and not args.keep:
         parser.error("--new-day-only and --extract-only need --keep DIR")
+    if args.new_day_only and args.engine == "spark":
+        parser.error("--new-day-only keeps a DuckDB warehouse only: on Spark, measure the full run and the new day")
+    engine = ["--engine", args.engine]
     work = args.keep or Path(tempfile.mkdtemp(prefix="journey-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     log = _home(work) / "logs" / "journey-last-run.log"
@@ -254,8 +261,9 @@ def main() -> None:
             os.sync()  # else the copy's ~9 GB of dirty pages are written back during the timed run
     else:
         warehouse.unlink(missing_ok=True)
+        shutil.rmtree(f"{warehouse}.spark", ignore_errors=True)  # Spark's home (warehouse.spark.home)
         full, report, peak = _journey(
-            "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", last_full
+            "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", last_full, *engine
         )
         peaks.append(peak)
         layers = dbt_layers(log)
@@ -265,12 +273,22 @@ def main() -> None:
             f"{peak / 1e6:,.0f} MB"
         )
         print(f"  dbt node time by layer: {_layers_text(layers)}")
-        print(f"  extract against read_json: {extract_against_read_json(landing, last_full, work)}")
+        if args.engine == "duckdb":
+            print(f"  extract against read_json: {extract_against_read_json(landing, last_full, work)}")
         if args.keep:
             shutil.copyfile(warehouse, snapshot)
             os.sync()
     one, report, peak = _journey(
-        "backfill", "--start", next_day, "--end", next_day, "--landing", str(landing), "--warehouse", str(warehouse)
+        "backfill",
+        "--start",
+        next_day,
+        "--end",
+        next_day,
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        *engine,
     )
     peaks.append(peak)
     print(f"one new day {next_day}: {one:.1f} s ({_phases(report)}), {100 * one / full:.1f} % of the full run")

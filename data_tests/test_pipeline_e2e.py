@@ -276,8 +276,8 @@ def test_a_source_over_the_quarantine_threshold_blocks_only_its_downstream(tmp_p
 
 @pytest.mark.e2e
 def test_spark_engine_publishes_the_same_marts(warehouse: Path, tmp_path: Path) -> None:
-    """`journey run --engine spark` over the same landing zone publishes the same marts as
-    the DuckDB run: every mart of the
+    """`journey run --engine spark` over the same landing zone, day 1 first and then day 2 as
+    an incremental run, publishes the same marts as the DuckDB run: every mart of the
     snapshot (the Python LTV marts included) has the same columns in the same order, row
     count, and per column the sum of a number (to the cent), the count of true values, or
     the count, smallest and largest value. Then every dbt unit test passes on Spark."""
@@ -293,9 +293,10 @@ def test_spark_engine_publishes_the_same_marts(warehouse: Path, tmp_path: Path) 
     config_path.write_text(yaml.safe_dump(settings))
     db = tmp_path / "warehouse.duckdb"
     paths = ["--landing", str(root / "landing"), "--warehouse", str(db), "--config", str(config_path)]
-    result = run_journey("run", *paths, "--engine", "spark", timeout=1800)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "Result: success" in result.stdout
+    for as_of in (["--as-of", D1], []):  # a first build of day 1, then day 2 incrementally
+        result = run_journey("run", *paths, "--engine", "spark", *as_of, timeout=1800)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "Result: success" in result.stdout
     duck_snapshot = duckdb.connect(str(root / "serving" / "journey_marts.duckdb"), read_only=True)
     spark_snapshot = duckdb.connect(str(tmp_path / "serving" / "journey_marts.duckdb"), read_only=True)
     try:

@@ -46,14 +46,24 @@
 
 {#- dbt-spark's insert_overwrite, for our models (those with a journey_strategy): rewrite the
     partitions the strategy's delete condition touches, keeping their rows the condition does
-    not name, plus the batch. Other models get dbt-spark's own statement. -#}
+    not name, plus the batch. Other models get dbt-spark's own statement.
+    The batch (dbt's temporary view over the model's SQL) is first written to a Parquet table,
+    and the condition and the rewrite read that table: see spark_rewrite_partitions. -#}
 {% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) -%}
     {%- set strategy = config.get('journey_strategy') -%}
     {%- if strategy is none -%}
         {{ return(dbt_spark.get_insert_overwrite_sql(source_relation, target_relation, existing_relation)) }}
     {%- endif -%}
-    {%- set condition = incremental_delete_condition(strategy, target_relation, source_relation, config.get('unique_key')) -%}
-    {{ spark_rewrite_partitions(target_relation, condition, source_relation) }}
+    {%- set batch = target_relation.incorporate(path={'identifier': target_relation.identifier ~ '__dbt_batch'}) -%}
+    {%- if execute -%}
+        {%- do run_query('drop table if exists ' ~ batch) -%}
+        {%- do run_query('create table ' ~ batch ~ ' using parquet as select * from ' ~ source_relation) -%}
+    {%- endif -%}
+    {%- set condition = incremental_delete_condition(strategy, target_relation, batch, config.get('unique_key')) -%}
+    {%- if execute -%}
+        {%- do run_query(spark_rewrite_partitions(target_relation, condition, batch)) -%}
+    {%- endif -%}
+    drop table if exists {{ batch }}
 {%- endmacro %}
 
 {#- Delete the rows of `relation` where `condition` holds: a DELETE where the warehouse has
@@ -73,17 +83,19 @@
     partition holding such a row or a row of the batch is overwritten with its other rows
     plus the batch's (spark.sql.sources.partitionOverwriteMode = dynamic, set in the profile,
     so other partitions stay as they are). A partition left with no row would not be written
-    at all, so it is dropped first (it holds only rows to delete). -#}
+    at all, so it is dropped first (it holds only rows to delete).
+    `batch` must be a table (get_insert_overwrite_sql writes dbt's temporary view to one), not
+    the view: the statements below name it up to five times, and over the view (even a cached
+    one: its in-memory relation keeps the plan that computed it) every statement carries the
+    model's whole plan. fct_customer_journey's is thousands of operators, and adaptive
+    execution renders the statement's plan, with each copy of it, to text after every stage
+    (AdaptiveSparkPlanExec.onUpdatePlan -> explainString): over five rows, its incremental run
+    spent minutes per statement on that and never finished. Over a Parquet table, a scan. -#}
 {% macro spark_rewrite_partitions(target, condition, batch) -%}
     {%- set partition = config.get('partition_by')[0] if config.get('partition_by') is not string else config.get('partition_by') -%}
     {%- set hit = 'coalesce((' ~ condition ~ '), false)' -%}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
     {%- if execute -%}
-        {%- if batch is not none -%}
-            {#- the batch is a view over the model's whole SQL, named four times below: computed
-                once, not inlined four times (fct_customer_journey's plan ran the driver out of memory) -#}
-            {%- do run_query('cache table ' ~ batch) -%}
-        {%- endif -%}
         {%- set emptied -%}
             select distinct {{ partition }} from {{ target }} where {{ hit }}
             except select {{ partition }} from {{ target }} where not {{ hit }}
