@@ -158,6 +158,14 @@ def _checks(result: Any) -> list[CheckRow]:
     return rows
 
 
+def _mart_rows(con: Any) -> dict[str, int]:
+    """Rows per mart of the ``marts`` schema ``con`` sees."""
+    names = con.execute("select table_name from information_schema.tables where table_schema = 'marts' order by 1")
+    return {
+        name: int(con.execute(f'select count(*) from marts."{name}"').fetchone()[0]) for (name,) in names.fetchall()
+    }
+
+
 def _read_summary(outcome: Outcome, config: JourneyConfig) -> None:
     import duckdb
 
@@ -166,11 +174,8 @@ def _read_summary(outcome: Outcome, config: JourneyConfig) -> None:
     if config.warehouse.engine == "spark":  # the marts are Spark's tables
         from dagster_project.lib.environment import warehouse_resource
 
-        with warehouse_resource(config).tables() as con:
-            for name in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall():
-                outcome.mart_rows[name[0]] = int(con.execute(f'select count(*) from marts."{name[0]}"').fetchone()[0])
+        with warehouse_resource(config).tables() as spark_tables:
+            outcome.mart_rows.update(_mart_rows(spark_tables))
     gc.collect()  # close any connection a failed step left unreferenced
     try:
         # read-write on purpose: a connection dbt-duckdb left open in this process (it does after a
@@ -180,11 +185,8 @@ def _read_summary(outcome: Outcome, config: JourneyConfig) -> None:
         outcome.failures.append(f"could not read the summary from {outcome.warehouse}: {exc}")
         return
     try:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()
-        for (name,) in tables if config.warehouse.engine == "duckdb" else []:
-            outcome.mart_rows[name] = int(con.execute(f'select count(*) from marts."{name}"').fetchone()[0])
+        if config.warehouse.engine == "duckdb":
+            outcome.mart_rows.update(_mart_rows(con))
         has_counts = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'load_counts'"
         ).fetchone()[0]
