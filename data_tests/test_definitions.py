@@ -49,7 +49,7 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist() -> None:
     ltv_check = dg.AssetCheckKey(dg.AssetKey(["marts", "mart_ltv_model_checks"]), "ltv_holdout_error")
     assert ("marts/mart_ltv_model_checks", "ltv_holdout_error") in check_keys
     assert not graph.get_check_spec(ltv_check).blocking
-    assert dg.AssetKey(["intermediate", "int_orders_converted"]) in graph.get(ltv_check.asset_key).parent_keys
+    assert dg.AssetKey(["intermediate", "int_customer_purchase_days"]) in graph.get(ltv_check.asset_key).parent_keys
     assert defs.resolve_job_def("extract_landing") is not None
     assert defs.resolve_job_def("build_warehouse") is not None
 

@@ -214,9 +214,9 @@ def test_asset_writes_one_set_of_rows_per_as_of_and_warns_above_the_bound(tmp_pa
     con = duckdb.connect(str(db))
     con.register("cdnow", ltv.cdnow_orders())
     con.execute("create schema intermediate; create schema audit")
+    orders = "(select customer_id, cast(ordered_at as timestamp) as ordered_at, net_revenue from cdnow)"
     con.execute(
-        "create table intermediate.int_orders_converted as select customer_id, "
-        "cast(ordered_at as timestamp) as ordered_at, net_revenue, true as is_counted from cdnow"
+        f"create table intermediate.int_customer_purchase_days as select * from {ltv.purchase_days_sql(orders)}"
     )
     con.execute("create table audit.load_counts as select date '1998-06-30' as dt, 1 as files")
     con.close()
@@ -251,10 +251,12 @@ def test_asset_without_enough_history_warns_and_leaves_an_empty_table(tmp_path) 
     db = tmp_path / "w.duckdb"
     con = duckdb.connect(str(db))
     con.execute("create schema intermediate; create schema audit")
+    orders = (
+        "(select * from (values ('1', timestamp '2025-01-10 12:00', 50.0), ('2', timestamp '2025-02-15 12:00', 50.0)) "
+        "t(customer_id, ordered_at, net_revenue))"
+    )
     con.execute(
-        "create table intermediate.int_orders_converted as select * from (values "
-        "('1', timestamp '2025-01-10 12:00', 50.0, true), ('2', timestamp '2025-02-15 12:00', 50.0, true)) "
-        "t(customer_id, ordered_at, net_revenue, is_counted)"
+        f"create table intermediate.int_customer_purchase_days as select * from {ltv.purchase_days_sql(orders)}"
     )
     con.execute("create table audit.load_counts as select date '2025-04-15' as dt, 1 as files")
     con.close()

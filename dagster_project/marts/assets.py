@@ -1,8 +1,9 @@
 """Python marts: predictive customer lifetime value (BG/NBD + Gamma-Gamma) as ``marts.mart_customer_ltv``.
 
-The heavy lifting stays in DuckDB: counted orders are summarised per customer
-in SQL (``ltv.summarise_orders_sql``) and only that one-row-per-customer frame
-comes into pandas for the fit. If the data cannot support a fit (too few repeat
+The heavy lifting stays in the warehouse: dbt sums counted orders per customer and
+day (``intermediate.int_customer_purchase_days``, on DuckDB or Spark), DuckDB rolls
+those up per customer as of the run's day (``ltv.summarise_purchase_days_sql``), and
+only that one-row-per-customer frame comes into pandas for the fit. If the data cannot support a fit (too few repeat
 buyers, e.g. a brand-new shop), the historical columns are still written and
 the predictive ones are null, with the reason in the asset's metadata.
 """
@@ -81,10 +82,6 @@ LTV_COLUMNS = dg.TableSchema(
         ),
     ]
 )
-_COUNTED_ORDERS = (
-    "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
-    "where is_counted and customer_id is not null)"
-)
 
 
 class LtvConfig(dg.Config):
@@ -148,7 +145,7 @@ def build_ltv_frame(
 @dg.asset(
     key=dg.AssetKey(["marts", "mart_customer_ltv"]),
     group_name="marts_commerce",
-    deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
+    deps=[dg.AssetKey(["intermediate", "int_customer_purchase_days"])],
     kinds={"python", "duckdb"},  # the fit reads and writes through DuckDB on either engine
     metadata={"dagster/table_name": LTV_TABLE, "dagster/column_schema": LTV_COLUMNS},
     output_required=False,  # not written when a blocking check upstream failed in this run
@@ -172,7 +169,7 @@ def mart_customer_ltv(
         return
     as_of = warehouse.resolve_as_of(config.as_of)
     with warehouse.tables() as con:  # the engine's tables (DuckDB's, or Spark's files)
-        summary = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, as_of)
+        summary = ltv.summarise_purchase_days_sql(con, ltv.PURCHASE_DAYS, as_of)
         frame, meta = build_ltv_frame(summary, as_of.isoformat(), settings.config().metrics.ltv_horizon_days)
         if meta["fit"] != "ok":
             context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")

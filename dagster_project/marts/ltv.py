@@ -96,6 +96,8 @@ RFM_COLUMNS = ("frequency", "recency", "T")
 
 # Microseconds in a UTC day: day numbers are epoch microseconds floor-divided by it.
 _US_PER_DAY = 86_400_000_000
+# The pipeline's purchase days: counted orders per customer and UTC day (a dbt model)
+PURCHASE_DAYS = "intermediate.int_customer_purchase_days"
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
 # Default prediction horizon: the contract's columns are *_365d (CONTRACT §3);
@@ -278,71 +280,85 @@ def summarise_orders(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return _finish_summary(per_customer, _day_number(as_of))
 
 
-_SUMMARY_SQL = """
-with orders as (
-    select
-        customer_id,
-        epoch_us(ordered_at) as ordered_us,
-        coalesce(net_revenue, 0) as net_revenue
-    from {relation} as source_orders
-    where customer_id is not null
-      and epoch_us(ordered_at) < $end_us
-),
+# The purchase days of an orders relation: the rows of the dbt model int_customer_purchase_days
+# (what the pipeline's LTV assets read, on either engine), computed here for any orders.
+_PURCHASE_DAYS_SQL = """
+(
+    with orders as (
+        select
+            customer_id,
+            epoch_us(ordered_at) as ordered_us,
+            coalesce(net_revenue, 0) as net_revenue
+        from {relation} as source_orders
+        where customer_id is not null
+    ),
 
-order_days as (
-    select
-        customer_id,
-        ordered_us,
-        net_revenue,
-        -- floor division: DuckDB's // truncates towards zero
-        ordered_us // {us_per_day} - (ordered_us % {us_per_day} < 0)::bigint as day
-    from orders
-),
+    order_days as (
+        select
+            customer_id,
+            ordered_us,
+            net_revenue,
+            -- floor division: DuckDB's // truncates towards zero
+            ordered_us // {us_per_day} - (ordered_us % {us_per_day} < 0)::bigint as purchase_day
+        from orders
+    )
 
-purchase_days as (
     select
         customer_id,
-        day,
+        purchase_day,
         sum(net_revenue) as day_revenue,
         count(*) as day_orders,
-        min(ordered_us) as first_us,
-        max(ordered_us) as last_us
+        min(ordered_us) as first_ordered_us,
+        max(ordered_us) as last_ordered_us
     from order_days
-    group by customer_id, day
-),
+    group by customer_id, purchase_day
+)
+"""
 
-customers as (
-    select
-        customer_id,
-        count(*) as purchase_days,
-        sum(day_orders) as orders,
-        cast(sum(day_revenue) as double) as historical_revenue,
-        cast(arg_min(day_revenue, day) as double) as first_day_revenue,
-        min(day) as first_day,
-        max(day) as last_day,
-        min(first_us) as first_us,
-        max(last_us) as last_us
-    from purchase_days
-    group by customer_id
+_SUMMARY_SQL = """
+with purchase_days as (
+    select * from {days} as days where purchase_day <= $as_of_day
 )
 
-select * from customers
+select
+    customer_id,
+    count(*) as purchase_days,
+    sum(day_orders) as orders,
+    cast(sum(day_revenue) as double) as historical_revenue,
+    cast(arg_min(day_revenue, purchase_day) as double) as first_day_revenue,
+    min(purchase_day) as first_day,
+    max(purchase_day) as last_day,
+    min(first_ordered_us) as first_us,
+    max(last_ordered_us) as last_us
+from purchase_days
+group by customer_id
 """
 
 
-def summarise_orders_sql(con: duckdb.DuckDBPyConnection, orders_relation: str, as_of: date) -> pd.DataFrame:
-    """Per-customer RFM summary aggregated inside DuckDB; only the summary reaches pandas.
+def purchase_days_sql(orders_relation: str) -> str:
+    """A parenthesised query of the purchase days of ``orders_relation`` (anything that may follow
+    ``FROM`` with columns customer_id, ordered_at as a UTC TIMESTAMP or a TIMESTAMPTZ, and
+    net_revenue): one row per customer and UTC day, as the dbt model int_customer_purchase_days
+    computes them. Day boundaries come from epoch microseconds, so the session's ``TimeZone``
+    setting cannot shift a purchase to another day."""
+    return _PURCHASE_DAYS_SQL.format(relation=orders_relation, us_per_day=_US_PER_DAY)
 
-    ``orders_relation`` is anything that may follow ``FROM``: a table or view
-    name (``marts.fct_orders``) or a parenthesised query, with columns
-    customer_id, ordered_at (TIMESTAMP read as UTC, or TIMESTAMPTZ) and
-    net_revenue. Day boundaries come from epoch microseconds, so the session's
-    ``TimeZone`` setting cannot shift a purchase to another day. Returns the same
-    frame as :func:`summarise_orders`.
-    """
-    sql = _SUMMARY_SQL.format(relation=orders_relation, us_per_day=_US_PER_DAY)
-    per_customer = con.execute(sql, {"end_us": _end_of_day_us(as_of)}).df()
+
+def summarise_purchase_days_sql(con: duckdb.DuckDBPyConnection, days_relation: str, as_of: date) -> pd.DataFrame:
+    """Per-customer RFM summary of the purchase days up to ``as_of``, aggregated inside DuckDB;
+    only the summary reaches pandas. ``days_relation`` has the columns of
+    int_customer_purchase_days (:func:`purchase_days_sql`). Returns the same frame as
+    :func:`summarise_orders`."""
+    sql = _SUMMARY_SQL.format(days=days_relation)
+    per_customer = con.execute(sql, {"as_of_day": _day_number(as_of)}).df()
     return _finish_summary(per_customer, _day_number(as_of))
+
+
+def summarise_orders_sql(con: duckdb.DuckDBPyConnection, orders_relation: str, as_of: date) -> pd.DataFrame:
+    """Per-customer RFM summary of the orders of ``orders_relation`` (see :func:`purchase_days_sql`)
+    up to the end of ``as_of``, aggregated inside DuckDB. Returns the same frame as
+    :func:`summarise_orders`."""
+    return summarise_purchase_days_sql(con, purchase_days_sql(orders_relation), as_of)
 
 
 # Fitting ----------------------------------------------------------------------
@@ -995,16 +1011,9 @@ def holdout_check(
 
 
 _HOLDOUT_SQL = """
-with orders as (
-    select customer_id, epoch_us(ordered_at) as ordered_us
-    from {relation} as source_orders
-    where customer_id is not null
-      and epoch_us(ordered_at) >= $start_us and epoch_us(ordered_at) < $end_us
-)
-select
-    customer_id,
-    count(distinct ordered_us // {us_per_day} - (ordered_us % {us_per_day} < 0)::bigint) as holdout_purchase_days
-from orders
+select customer_id, count(*) as holdout_purchase_days
+from {days} as days
+where purchase_day > $calibration_end_day and purchase_day <= $as_of_day
 group by customer_id
 """
 
@@ -1018,7 +1027,18 @@ def holdout_purchases_sql(
 ) -> np.ndarray:
     """Distinct purchase days of each calibration customer after the end of ``calibration_end``
     up to the end of ``as_of``, counted in DuckDB, aligned with ``calibration``'s rows."""
-    sql = _HOLDOUT_SQL.format(relation=orders_relation, us_per_day=_US_PER_DAY)
-    counts = con.execute(sql, {"start_us": _end_of_day_us(calibration_end), "end_us": _end_of_day_us(as_of)}).df()
+    return holdout_purchase_days_sql(con, purchase_days_sql(orders_relation), calibration, calibration_end, as_of)
+
+
+def holdout_purchase_days_sql(
+    con: duckdb.DuckDBPyConnection,
+    days_relation: str,
+    calibration: pd.DataFrame,
+    calibration_end: date,
+    as_of: date,
+) -> np.ndarray:
+    """:func:`holdout_purchases_sql` from purchase days (int_customer_purchase_days' columns)."""
+    days = {"calibration_end_day": _day_number(calibration_end), "as_of_day": _day_number(as_of)}
+    counts = con.execute(_HOLDOUT_SQL.format(days=days_relation), days).df()
     by_customer = dict(zip(counts["customer_id"], counts["holdout_purchase_days"], strict=True))
     return np.array([by_customer.get(c, 0) for c in calibration["customer_id"]], dtype="float64")

@@ -30,10 +30,6 @@ INTERVAL_COLUMNS = (
     "predicted_clv_365d_p10",
     "predicted_clv_365d_p90",
 )
-_COUNTED_ORDERS = (
-    "(select customer_id, ordered_at, net_revenue from intermediate.int_orders_converted "
-    "where is_counted and customer_id is not null)"
-)
 CHECKS_COLUMNS = dg.TableSchema(
     columns=[
         dg.TableColumn("as_of_date", "DATE", description="Run's as_of: the holdout ends at its end (UTC)."),
@@ -187,7 +183,7 @@ def holdout_verdict(check: ltv.HoldoutCheck | None, max_error: float, reason: st
 @dg.asset(
     key=dg.AssetKey(["marts", "mart_ltv_model_checks"]),
     group_name="marts_commerce",
-    deps=[dg.AssetKey(["intermediate", "int_orders_converted"])],
+    deps=[dg.AssetKey(["intermediate", "int_customer_purchase_days"])],
     kinds={"python", "duckdb"},
     metadata={"dagster/table_name": CHECKS_TABLE, "dagster/column_schema": CHECKS_COLUMNS},
     check_specs=[
@@ -218,8 +214,8 @@ def mart_ltv_model_checks(
     as_of = warehouse.resolve_as_of(None)
     calibration_end = as_of - timedelta(weeks=metrics.ltv_holdout_weeks)
     with warehouse.tables() as con:  # the engine's tables (DuckDB's, or Spark's files)
-        calibration = ltv.summarise_orders_sql(con, _COUNTED_ORDERS, calibration_end)
-        holdout = ltv.holdout_purchases_sql(con, _COUNTED_ORDERS, calibration, calibration_end, as_of)
+        calibration = ltv.summarise_purchase_days_sql(con, ltv.PURCHASE_DAYS, calibration_end)
+        holdout = ltv.holdout_purchase_days_sql(con, ltv.PURCHASE_DAYS, calibration, calibration_end, as_of)
         try:
             check = ltv.holdout_check(calibration, holdout, calibration_end, (as_of - calibration_end).days)
         except ltv.LtvFitError as exc:
