@@ -7,7 +7,7 @@ with
 counted_orders as (
     select
         customer_id,
-        {{ microseconds_between("cast('1970-01-01 00:00:00' as timestamp)", 'ordered_at') }} as ordered_us,
+        {{ microseconds_between("cast('1970-01-01 00:00:00' as timestamp)", 'ordered_at') }} as ordered_us,  -- noqa: LT05
         coalesce(net_revenue, 0) as net_revenue
     from {{ ref('int_orders_converted') }}
     where is_counted and customer_id is not null
