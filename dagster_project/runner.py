@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.landing import inventory
+from dagster_project.lib.memory import release_unused_memory
 from dagster_project.lib.partitions import first_partition_date, last_partition_date
 
 
@@ -278,6 +279,8 @@ def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome,
     outcome.failures += _failures(extract, include_check_failures=False)
     extract_checks = _checks(extract)
     outcome.checks += extract_checks
+    del extract
+    release_unused_memory()  # this process waits beside dbt's DuckDB during the build: keep it small
     if not outcome.failures:
         failed = {
             dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"

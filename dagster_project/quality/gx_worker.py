@@ -20,6 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from dagster_project.lib.memory import release_unused_memory
+
 _worker: ProcessPoolExecutor | None = None
 
 
@@ -68,6 +70,16 @@ def _import_gx() -> None:
 
 
 def _validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
+    try:
+        return _run_suite(frame, expectations, sample_size)
+    finally:
+        # the worker lives for the whole command: without this it keeps the largest frame it
+        # ever validated (1.1 GB resident after the cart events of the 1 M-customer year)
+        del frame
+        release_unused_memory()
+
+
+def _run_suite(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
