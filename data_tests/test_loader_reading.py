@@ -16,7 +16,7 @@ import pytest
 from landing_builder import owner
 
 from dagster_project.extract import loader
-from dagster_project.extract.loader import load_partition, load_partitions
+from dagster_project.extract.loader import day_batches, load_partition, load_partitions
 from dagster_project.lib.landing import entity
 
 DT = "2025-03-02"
@@ -195,3 +195,19 @@ def test_days_loaded_together_equal_days_loaded_one_by_one(tmp_path: Path, monke
     load_partitions(together, OWNERS, tmp_path, days)
     assert together.execute("select count(*) from raw.crm__owners").fetchone() == (15,)
     assert together.execute("select count(*) from audit.quarantine").fetchone() == (6,)
+
+
+def test_day_batches_cut_the_days_by_landing_size(tmp_path: Path) -> None:
+    sizes = {"2025-03-01": 300, "2025-03-02": 300, "2025-03-03": 900, "2025-03-04": 100}
+    for dt, size in sizes.items():
+        folder = tmp_path / "crm" / "owners" / f"dt={dt}"
+        folder.mkdir(parents=True)
+        (folder / "part-0001.jsonl").write_bytes(b"x" * size)
+    days = [*sizes, "2025-03-05", "2025-03-01"]  # 03-05 has no folder; 03-01 again is dropped
+    # 300 + 300 fit in 700; 900 is over the limit and a batch of its own; 100 + 0 bytes share one
+    assert list(day_batches(OWNERS, tmp_path, days, max_bytes=700)) == [
+        ["2025-03-01", "2025-03-02"],
+        ["2025-03-03"],
+        ["2025-03-04", "2025-03-05"],
+    ]
+    assert list(day_batches(OWNERS, tmp_path, [], max_bytes=700)) == []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.extract.loader import load_partitions
+from dagster_project.extract.loader import day_batches, load_partitions
 from dagster_project.lib import lake
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
@@ -94,24 +94,28 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
             noticed_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
             found = landing_problems(root, only=e, contents=False)
             problems = checks.record_landing_problems(con, e, root, found, noticed_at)
-            for problem in problems:
-                context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
-            # several days per read, query and transaction (extract/loader.py), one result per day
-            results = load_partitions(con, e, root, dts, future_tolerance_minutes=quality.future_tolerance_minutes)
-            for result in results:
-                if result.rows_quarantined:
-                    context.log.warning(
-                        f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
-                        "lines quarantined (see audit.quarantine)"
-                    )
+        for problem in problems:
+            context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
+        # several days per read, query and transaction (extract/loader.py), one result per day.
+        # A new connection per ~1 GB of landing text, and another for the checks: closing one
+        # hands back the blocks DuckDB cached while loading (up to warehouse.memory_limit),
+        # which would otherwise stay resident beside the GX frames (docs/benchmarks.md).
+        for days in list(day_batches(e, root, dts)) or [[]]:  # [[]]: no days still creates the tables
+            with warehouse.connect() as con:
+                results += load_partitions(
+                    con, e, root, days, future_tolerance_minutes=quality.future_tolerance_minutes
+                )
+            release_unused_memory()
+        for result in results:
+            if result.rows_quarantined:
+                context.log.warning(
+                    f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
+                    "lines quarantined (see audit.quarantine)"
+                )
+        with warehouse.connect() as con:
             local_spark = warehouse.spark()
             if local_spark is not None:  # Spark reads the loaded days from its lake (lib/lake.py)
                 lake.export_entity(con, local_spark.lake, e.key, [date.fromisoformat(dt) for dt in dts])
-        # The checks read with a new connection: closing the loader's frees the blocks DuckDB
-        # cached while loading (up to warehouse.memory_limit), which would otherwise stay
-        # resident beside the GX frames (docs/benchmarks.md, "How time and memory grow").
-        release_unused_memory()
-        with warehouse.connect() as con:
             outcomes = [
                 checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),

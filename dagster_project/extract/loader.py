@@ -60,6 +60,9 @@ _PIECE_SCHEMA = pa.schema(
 # Landing text held by one group of partitions (estimated before reading: a gzip file counts
 # _GZIP_RATIO times its size on disk), and by one Arrow batch handed to DuckDB.
 LOAD_GROUP_BYTES = 256 << 20
+# Landing text loaded through one connection (extract/assets.py reconnects between runs of
+# days this size: see day_batches).
+BATCH_BYTES = 1 << 30
 _GZIP_RATIO = 6
 _ARROW_BATCH_BYTES = 64 << 20
 
@@ -362,13 +365,25 @@ def _estimated_bytes(files: list[Path]) -> int:
     return sum(f.stat().st_size * (_GZIP_RATIO if f.name.endswith(".gz") else 1) for f in files)
 
 
-def _groups(e: Entity, landing: Path, days: list[str]) -> Iterator[list[tuple[str, list[Path], list[LandingProblem]]]]:
+def day_batches(e: Entity, landing: Path, days: Iterable[str], max_bytes: int = BATCH_BYTES) -> Iterator[list[str]]:
+    """``days`` in order, cut into runs of at most ``max_bytes`` of landing text (estimated as for
+    the load groups; a larger day is a run of its own). The extract opens a new connection for
+    each run: closing one hands back the blocks DuckDB cached while loading (they would
+    otherwise fill ``warehouse.memory_limit`` and stay resident beside the rest of the process)."""
+    for group in _groups(e, landing, list(dict.fromkeys(days)), max_bytes):
+        yield [dt for dt, _, _ in group]
+
+
+def _groups(
+    e: Entity, landing: Path, days: list[str], max_bytes: int | None = None
+) -> Iterator[list[tuple[str, list[Path], list[LandingProblem]]]]:
+    limit = LOAD_GROUP_BYTES if max_bytes is None else max_bytes  # read at call time: tests lower it
     group: list[tuple[str, list[Path], list[LandingProblem]]] = []
     size = 0
     for dt in days:
         files, problems = partition_contents(e, landing, dt)
         estimate = _estimated_bytes(files)
-        if group and size + estimate > LOAD_GROUP_BYTES:
+        if group and size + estimate > limit:
             yield group
             group, size = [], 0
         group.append((dt, files, problems))
