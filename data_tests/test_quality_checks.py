@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import duckdb
@@ -47,7 +48,7 @@ def test_gx_suite_passes_on_clean_calls(tmp_path: Path, con: duckdb.DuckDBPyConn
         b.add("calls", "calls", DT, call(n, "2025-03-02 10:00"))
     b.write()
     _load(con, tmp_path, "calls", "calls", [DT])
-    outcome = checks.gx_suite_check(con, entity("calls", "calls"), [DT], 60)
+    outcome = checks.gx_suite_check(lambda: nullcontext(con), entity("calls", "calls"), [DT], 60)
     assert outcome.passed, outcome.metadata
     assert outcome.metadata["rows_validated"] == 5
 
@@ -58,7 +59,7 @@ def test_gx_suite_fails_when_call_timestamps_are_out_of_order(tmp_path: Path, co
     ).write()
     _load(con, tmp_path, "calls", "calls", [DT])
     _answer_before_start(con, 2)
-    outcome = checks.gx_suite_check(con, entity("calls", "calls"), [DT], 60)
+    outcome = checks.gx_suite_check(lambda: nullcontext(con), entity("calls", "calls"), [DT], 60)
     assert not outcome.passed
     assert outcome.severity == "ERROR"
     failed = outcome.metadata["failed_expectations"]
@@ -79,10 +80,17 @@ def test_gx_suite_in_chunks_equals_one_batch(
     _load(con, tmp_path, "calls", "calls", days)
     _answer_before_start(con, 0, 20)
     e = entity("calls", "calls")
-    whole = checks.gx_suite_check(con, e, days, 60)
+    whole = checks.gx_suite_check(lambda: nullcontext(con), e, days, 60)
     monkeypatch.setattr(checks, "GX_CHUNK_ROWS", 3)
     assert checks._chunks(con, e, days) == [[d] for d in days]
-    chunked = checks.gx_suite_check(con, e, days, 60)
+    opened = []
+
+    def connect():  # counts the connections: the chunk sizes, then one per chunk
+        opened.append(1)
+        return nullcontext(con)
+
+    chunked = checks.gx_suite_check(connect, e, days, 60)
+    assert len(opened) == 1 + len(days)
     assert whole.metadata["rows_validated"] == chunked.metadata["rows_validated"] == 9
     assert whole.failing_count == chunked.failing_count == 2
     assert whole.metadata["failed_expectations"] == chunked.metadata["failed_expectations"]
@@ -94,7 +102,7 @@ def test_gx_suite_duplicate_ids_only_warn(tmp_path: Path, con: duckdb.DuckDBPyCo
     b.add("reviews", "reviews", DT, review("r1", "2025-03-02 07:00", stars=4))  # re-delivered
     b.write()
     _load(con, tmp_path, "reviews", "reviews", [DT])
-    outcome = checks.gx_suite_check(con, entity("reviews", "reviews"), [DT], 60)
+    outcome = checks.gx_suite_check(lambda: nullcontext(con), entity("reviews", "reviews"), [DT], 60)
     assert not outcome.passed
     assert outcome.severity == "WARN"  # re-sends are expected; staging removes them
 
@@ -105,10 +113,10 @@ def test_gx_suite_checks_survey_scales_per_type(tmp_path: Path, con: duckdb.Duck
     b.add("crm", "feedback_submissions", DT, survey("2", "1", "2025-03-02 10:00", kind="CES", value="7"))
     b.write()
     _load(con, tmp_path, "crm", "feedback_submissions", [DT])
-    assert checks.gx_suite_check(con, entity("crm", "feedback_submissions"), [DT], 60).passed
+    assert checks.gx_suite_check(lambda: nullcontext(con), entity("crm", "feedback_submissions"), [DT], 60).passed
     # corrupt a loaded row behind the loader's back: the suite is a second line of defence
     con.execute("update raw.crm__feedback_submissions set record = replace(record::varchar, '\"7\"', '\"9\"')::json")
-    outcome = checks.gx_suite_check(con, entity("crm", "feedback_submissions"), [DT], 60)
+    outcome = checks.gx_suite_check(lambda: nullcontext(con), entity("crm", "feedback_submissions"), [DT], 60)
     assert not outcome.passed and outcome.severity == "ERROR"
     assert outcome.metadata["failed_expectations"][0]["sample"] == ["9.0"]
 
@@ -181,11 +189,11 @@ def test_future_records_are_judged_against_their_own_partition(tmp_path: Path, c
     b.write()
     _load(con, tmp_path, "reviews", "reviews", ["2025-03-01", DT])
     e = entity("reviews", "reviews")
-    assert checks.gx_suite_check(con, e, ["2025-03-01", DT], 60).passed
+    assert checks.gx_suite_check(lambda: nullcontext(con), e, ["2025-03-01", DT], 60).passed
     # move review a to 2025-03-02 behind the loader's back: it is now later than its own day's end
     patch = '{"createdAt": "2025-03-02T07:00:00Z"}'
     con.execute(f"update raw.reviews__reviews set record = json_merge_patch(record, '{patch}') where record_id = 'a'")
-    outcome = checks.gx_suite_check(con, e, ["2025-03-01", DT], 60)
+    outcome = checks.gx_suite_check(lambda: nullcontext(con), e, ["2025-03-01", DT], 60)
     assert not outcome.passed and outcome.severity == "ERROR"
     assert outcome.failing_count == 1
 
@@ -205,7 +213,7 @@ def _broken_calls_check(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> check
     ).add("calls", "calls", DT, call(1, "2025-03-02 10:00")).write()  # call 1 sent twice: a WARN
     _load(con, tmp_path, "calls", "calls", [DT])
     _answer_before_start(con, 2)
-    return checks.gx_suite_check(con, entity("calls", "calls"), [DT], 60)
+    return checks.gx_suite_check(lambda: nullcontext(con), entity("calls", "calls"), [DT], 60)
 
 
 def test_gx_suite_in_the_worker_process_equals_in_process(

@@ -97,9 +97,9 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
         for problem in problems:
             context.log.warning(f"landing zone: {problem.path}: {problem.reason} (not loaded)")
         # several days per read, query and transaction (extract/loader.py), one result per day.
-        # A new connection per ~1 GB of landing text, and another for the checks: closing one
-        # hands back the blocks DuckDB cached while loading (up to warehouse.memory_limit),
-        # which would otherwise stay resident beside the GX frames (docs/benchmarks.md).
+        # A new connection per ~1 GB of landing text (and per GX chunk): closing one hands back
+        # the blocks DuckDB cached (up to warehouse.memory_limit), which would otherwise stay
+        # resident beside the GX frames (docs/decisions.md).
         for days in list(day_batches(e, root, dts)) or [[]]:  # [[]]: no days still creates the tables
             with warehouse.connect() as con:
                 results += load_partitions(
@@ -112,12 +112,12 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                     f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
                     "lines quarantined (see audit.quarantine)"
                 )
+        outcomes = [checks.gx_suite_check(warehouse.connect, e, dts, quality.future_tolerance_minutes)]
         with warehouse.connect() as con:
             local_spark = warehouse.spark()
             if local_spark is not None:  # Spark reads the loaded days from its lake (lib/lake.py)
                 lake.export_entity(con, local_spark.lake, e.key, [date.fromisoformat(dt) for dt in dts])
-            outcomes = [
-                checks.gx_suite_check(con, e, dts, quality.future_tolerance_minutes),
+            outcomes += [
                 checks.quarantine_share_check(con, e, dts, quality.threshold_for(e.source)),
                 checks.row_volume_check(con, e, dts, quality.volume_anomaly_band),
                 checks.landing_problems_check(e, problems),

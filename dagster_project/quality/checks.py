@@ -22,6 +22,8 @@ Each returns a ``CheckOutcome``; the extract asset turns them into ``AssetCheckR
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -46,6 +48,8 @@ SAMPLE_SIZE = 5
 # GX worker to 2 GB and the journey process 1 GB past DuckDB's limit (the frame and its
 # pickled copy); 250 k rows validate as fast (docs/decisions.md).
 GX_CHUNK_ROWS = 250_000
+# Opens a warehouse connection for one read (WarehouseResource.connect; tests wrap an open one)
+Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 
 @dataclass
@@ -113,14 +117,24 @@ def _merge(outcomes: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[d
     ]
 
 
-def gx_suite_check(con: duckdb.DuckDBPyConnection, e: Entity, dts: list[str], tolerance_minutes: int) -> CheckOutcome:
+def gx_suite_check(connect: Connect, e: Entity, dts: list[str], tolerance_minutes: int) -> CheckOutcome:
+    """The entity's GX suite on the rows loaded for ``dts``, chunk by chunk.
+
+    ``connect`` opens a connection to the warehouse (``WarehouseResource.connect``): each
+    chunk is read through a connection of its own, closed before GX validates it, so the
+    blocks DuckDB caches while reading a year of rows are handed back chunk by chunk instead
+    of filling ``warehouse.memory_limit`` beside the frames (docs/decisions.md).
+    """
     suite = load_suite(e.key)
     expectations = suite["expectations"]
     rows = 0
     outcomes: list[dict[str, Any]] = []
-    for chunk in _chunks(con, e, dts):
+    with connect() as con:
+        chunks = _chunks(con, e, dts)
+    for chunk in chunks:
         sql = _suite_frame_sql(suite, e.raw_table, tolerance_minutes)
-        frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
+        with connect() as con:
+            frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
         if len(frame):
             rows += len(frame)
             outcomes = _merge(outcomes, gx_worker.validate(frame, expectations, SAMPLE_SIZE))
