@@ -222,7 +222,8 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection, entities: tuple[Entity, ...])
 
 
 # phonenumbers takes ~0.1 ms a number; a contact's updates repeat its number, so a cache over
-# the (number, country) pairs seen saves most calls (the function is pure).
+# the (number, country) pairs seen saves most calls (the function is pure). It lives for one
+# load_partitions call: full, it holds ~100 MB that the process would otherwise keep for good.
 _cached_normalise_phone = functools.lru_cache(maxsize=1 << 18)(normalise_phone)
 
 
@@ -359,6 +360,7 @@ def load_partitions(
         return [results[dt] for dt in days]
     finally:
         cur.close()
+        _cached_normalise_phone.cache_clear()
 
 
 def _estimated_bytes(files: list[Path]) -> int:
