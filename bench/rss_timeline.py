@@ -1,0 +1,102 @@
+"""Run a command and sample the resident memory of it and of every process it starts.
+
+The pipeline's memory is a sum over processes that overlap (the `journey` process with
+DuckDB, the GX worker, dbt's process and Dagster's helpers), so a peak of one process says
+little. This samples /proc every 0.5 s, writes one CSV row per process and sample
+(seconds, pid, command, RSS in MB of 10^6 bytes), and prints the largest sum over the
+tree, split by kind of process, for each phase of a run (extract: while the GX worker
+lives; dbt: while `dbt build` runs; the rest).
+
+    python bench/rss_timeline.py OUT.csv journey run --landing DIR/landing --warehouse W --as-of 2025-12-31
+
+Linux only (reads /proc).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            kids[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry))
+    return kids
+
+
+def _kind(command: str) -> str:
+    if "dbt" in command and " build" in command:
+        return "dbt"
+    if "multiprocessing.spawn" in command:
+        return "gx worker"
+    if "journey" in command or "dagster_project.cli" in command:
+        return "journey"
+    return "other"
+
+
+def sample(out: Path, command: list[str], every: float = 0.5) -> int:
+    """Run ``command``, write the samples to ``out``; the command's exit code."""
+    process = subprocess.Popen(command)
+    started = time.monotonic()
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        while process.poll() is None:
+            now = round(time.monotonic() - started, 1)
+            kids, todo = _children(), [process.pid]
+            while todo:
+                pid = todo.pop()
+                todo += kids.get(pid, [])
+                try:
+                    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+                    cmd = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
+                except OSError:  # gone between the listing and the read
+                    continue
+                writer.writerow([now, pid, cmd[:200], round(pages * _PAGE / 1e6)])
+            handle.flush()
+            time.sleep(every)
+    return process.returncode
+
+
+def summary(out: Path) -> list[str]:
+    """The peak of the summed RSS in each phase, with its split by kind of process."""
+    per_time: dict[float, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    with out.open() as handle:
+        for seconds, _pid, cmd, mb in csv.reader(handle):
+            per_time[float(seconds)][_kind(cmd)] += float(mb)
+    peaks: dict[str, tuple[float, float, dict[str, float]]] = {}
+    for seconds, kinds in per_time.items():
+        phase = "dbt" if kinds.get("dbt") else "extract" if kinds.get("gx worker") else "rest"
+        total = sum(kinds.values())
+        if total > peaks.get(phase, (0.0,))[0]:
+            peaks[phase] = (total, seconds, dict(kinds))
+    return [
+        f"{phase:<8} peak {total:>7,.0f} MB at {seconds:>7.1f} s  "
+        + ", ".join(f"{kind} {mb:,.0f}" for kind, mb in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        for phase, (total, seconds, kinds) in sorted(peaks.items(), key=lambda kv: kv[1][1])
+    ]
+
+
+def main() -> None:
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    out = Path(sys.argv[1])
+    code = sample(out, sys.argv[2:])
+    print("\n".join(summary(out)))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
