@@ -42,6 +42,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
+from rss_timeline import tree_rss  # bench/ is on sys.path when a bench script runs
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MODEL = re.compile(r"OK created sql \w+ model (\w+)\.(\w+) .*in ([\d.]+)s\]")
 _TEST = re.compile(r"\d+ of \d+ (?:PASS|WARN|FAIL|ERROR) (\S+) .*in ([\d.]+)s\]")
@@ -59,24 +61,7 @@ def _home(work: Path) -> Path:
 
 def _tree_rss(root: int) -> int:
     """Bytes resident in process ``root`` and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, ()))
-    return total
+    return sum(tree_rss(root).values())
 
 
 class PeakTreeRss:

@@ -25,16 +25,25 @@ from pathlib import Path
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = defaultdict(list)
+def tree_rss(root: int) -> dict[int, int]:
+    """Bytes resident in process ``root`` and in each of its descendants: pid -> bytes."""
+    children: dict[int, list[int]] = defaultdict(list)
+    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone since the listing
                 continue
-            kids[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry))
-    return kids
+            children[int(fields[1])].append(int(entry))
+            rss[int(entry)] = int(fields[21]) * _PAGE
+    found, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in rss:
+            found[pid] = rss[pid]
+        todo.extend(children.get(pid, ()))
+    return found
 
 
 def _kind(command: str) -> str:
@@ -55,16 +64,12 @@ def sample(out: Path, command: list[str], every: float = 0.5) -> int:
         writer = csv.writer(handle)
         while process.poll() is None:
             now = round(time.monotonic() - started, 1)
-            kids, todo = _children(), [process.pid]
-            while todo:
-                pid = todo.pop()
-                todo += kids.get(pid, [])
+            for pid, rss in tree_rss(process.pid).items():
                 try:
-                    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
                     cmd = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
                 except OSError:  # gone between the listing and the read
                     continue
-                writer.writerow([now, pid, cmd[:200], round(pages * _PAGE / 1e6)])
+                writer.writerow([now, pid, cmd[:200], round(rss / 1e6)])
             handle.flush()
             time.sleep(every)
     return process.returncode
