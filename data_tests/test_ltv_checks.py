@@ -193,6 +193,40 @@ def test_intervals_follow_each_customer_whatever_the_row_order(cdnow_fit) -> Non
         np.testing.assert_allclose(again[column].to_numpy(), first[column].to_numpy(), rtol=1e-9, err_msg=column)
 
 
+def test_intervals_equal_the_percentiles_of_each_customers_own_draws(cdnow_fit) -> None:
+    """The definition, customer by customer: draw the parameters as the bootstrap does, compute
+    the customer's expected purchases and expected spend under each kept draw with the plain
+    per-customer functions, and take the 10th and 90th percentiles. 50 draws do not fill the
+    last group of draws the bootstrap computes together, and pair each purchase draw with the
+    spend draw of the same parameters (CLV = purchases x spend of one draw)."""
+    summary, bg, gg = cdnow_fit
+    draws = 50
+    intervals = ltv.prediction_intervals(summary, bg, gg, draws=draws)
+    rng = np.random.default_rng(ltv.INTERVAL_SEED)
+    bg_draws = np.exp(
+        rng.multivariate_normal(np.log([bg.r, bg.alpha, bg.a, bg.b]), ltv.bgnbd_covariance(summary, bg), size=draws)
+    )
+    gg_draws = np.exp(
+        rng.multivariate_normal(np.log([gg.p, gg.q, gg.v]), ltv.gamma_gamma_covariance(summary, gg), size=draws)
+    )
+    kept = gg_draws[:, 1] > 1.0
+    customers = summary.sort_values("frequency").index[:: len(summary) // 40]  # one-time and repeat buyers
+    for customer in customers:
+        row = summary.loc[[customer]]
+        x, t_x, big_t, m = (row[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T", "monetary_value"))
+        purchases, clv = [], []
+        for bg_draw, gg_draw in zip(bg_draws[kept], gg_draws[kept], strict=True):
+            expected = ltv.expected_purchases(ltv.BgNbdParams(*bg_draw), 365, x, t_x, big_t)[0]
+            spend = ltv.expected_spend(ltv.GammaGammaParams(*gg_draw), x, m)[0]
+            purchases.append(expected)
+            clv.append(expected * spend)
+        got = intervals.loc[customer]
+        assert got["expected_purchases_365d_p10"] == pytest.approx(np.quantile(purchases, 0.1), rel=1e-9)
+        assert got["expected_purchases_365d_p90"] == pytest.approx(np.quantile(purchases, 0.9), rel=1e-9)
+        assert got["predicted_clv_365d_p10"] == pytest.approx(np.quantile(clv, 0.1), rel=1e-9)
+        assert got["predicted_clv_365d_p90"] == pytest.approx(np.quantile(clv, 0.9), rel=1e-9)
+
+
 def test_without_a_fit_the_interval_columns_are_null(cdnow_fit) -> None:
     summary, _, _ = cdnow_fit
     meta: dict[str, object] = {"fit": "skipped: too few"}

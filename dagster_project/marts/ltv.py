@@ -778,6 +778,11 @@ INTERVAL_SEED = 20_050_101
 # Customers per block when the per-customer CLV draws are reduced to percentiles (memory:
 # block x draws doubles).
 _INTERVAL_BLOCK = 20_000
+# Bootstrap draws computed together before they are copied into the histories x draws
+# array: one draw at a time writes a single double per history row (a cache line each,
+# 2 s of 7.7 s at 1 M customers); a group writes 16 adjacent doubles per row (memory:
+# group x histories doubles, 36 MB at 1 M customers).
+_DRAW_GROUP = 16
 
 
 def _bgnbd_data(summary: pd.DataFrame) -> tuple[tuple[_Levels, _Levels, _Levels], np.ndarray]:
@@ -899,11 +904,18 @@ def prediction_intervals(
     # histories x draws: each history's draws are contiguous, which is what the percentiles
     # below read (a quantile along the last axis needs no transposed copy)
     purchases = np.empty((len(h_x), len(bg_draws)))
-    for i, draw in enumerate(BgNbdParams(*d) for d in bg_draws):
-        purchases[:, i] = purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of]
-        purchases[:, i] *= probability_alive(draw, h_x, h_t_x, h_big_t)
+    group = np.empty((_DRAW_GROUP, len(h_x)))
+    for first in range(0, len(bg_draws), _DRAW_GROUP):
+        drawn = bg_draws[first : first + _DRAW_GROUP]
+        for row, draw in zip(group, (BgNbdParams(*d) for d in drawn), strict=False):
+            np.multiply(
+                purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of],
+                probability_alive(draw, h_x, h_t_x, h_big_t),
+                out=row,
+            )
+        purchases[:, first : first + len(drawn)] = group[: len(drawn)].T
+    del group
     low_q, high_q = INTERVAL_QUANTILES
-    purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=1)[:, history_of]
     clv_bounds = np.empty((2, len(x)))
     m_used = np.where(x > 0, np.maximum(m, 0.0), 0.0)
     p, q, v = gg_draws[:, 0], gg_draws[:, 1], gg_draws[:, 2]
@@ -921,6 +933,8 @@ def prediction_intervals(
         xb, mb = x[rows][:, None], m_used[rows][:, None]
         draws_of_rows = purchases[history_of[rows]] * (p * (v + xb * mb) / (p * xb + q - 1.0))
         clv_bounds[:, rows] = np.quantile(draws_of_rows, [low_q, high_q], axis=1, overwrite_input=True)
+    # last, because it reorders each history's draws in place (no 8-byte x histories x draws copy)
+    purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=1, overwrite_input=True)[:, history_of]
     h = horizon_days
     return pd.DataFrame(
         {
