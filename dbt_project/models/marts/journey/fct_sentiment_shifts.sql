@@ -9,8 +9,8 @@
 -- missed = offered and not answered, abandoned = hung up in the IVR or the queue, not
 -- resolved = answered but the caller called again within first_call_resolution_days); a
 -- ticket opened at its creation; an SLA breach at the ticket's first-response deadline (the
--- moment the customer had waited too long); a reopening at the version that reopened the
--- ticket (int_ticket_reopens); an order (counted, i.e. not cancelled) at its creation; a
+-- moment the customer had waited too long); a reopening when the ticket left closed (the
+-- is_reopening status changes of fct_ticket_history); an order (counted, i.e. not cancelled) at its creation; a
 -- cancellation at the first order version that shows it; a refund at the first version with
 -- a refund (orders that still count); an abandoned cart when its conversion window closed.
 -- Reviews are opinions themselves, so no review lies between two consecutive opinions.
@@ -157,9 +157,10 @@ events as (
     from tickets
     where is_sla_breached
     union all
-    {{ flag_row(kinds, 'tickets.customer_id', 'reopens.reopened_at', {'tickets_reopened': '1'}) }}
-    from {{ ref('int_ticket_reopens') }} as reopens
+    {{ flag_row(kinds, 'tickets.customer_id', 'reopens.entered_at', {'tickets_reopened': '1'}) }}
+    from {{ ref('fct_ticket_history') }} as reopens
     inner join tickets on reopens.ticket_id = tickets.ticket_id
+    where reopens.is_reopening
     union all
     {{ flag_row(kinds, 'customer_id', 'ordered_at', {'orders_placed': '1'}) }}
     from orders
