@@ -258,3 +258,33 @@ def test_gx_suite_validates_in_process_when_the_worker_died(
     assert gx_worker._worker is None  # given up: this check, and later ones, validate here
     assert not outcome.passed
     assert outcome.failing_count == 3  # the pair rule's row and the two rows of the call sent twice
+
+
+def test_suites_validated_in_turn_in_one_process_do_not_affect_each_other() -> None:
+    """The process that validates builds each suite once and reuses it (a GX context per
+    validation leaked memory): frames validated in turn against two suites get the outcomes
+    each gets alone, and the same frame the same outcomes the second time."""
+    import pandas as pd
+
+    from dagster_project.quality import gx_worker
+
+    between = [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "x", "min_value": 0, "max_value": 10},
+            "meta": {"severity": "ERROR"},
+        }
+    ]
+    not_null = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "y"}, "meta": {"severity": "WARN"}}
+    ]
+
+    def verdicts(frame: pd.DataFrame, suite: list[dict]) -> list[tuple[str, bool, int]]:
+        return [(o["severity"], o["success"], o["unexpected_count"]) for o in gx_worker.validate(frame, suite, 5)]
+
+    bad_x, good_x = pd.DataFrame({"x": [1, 20, 30]}), pd.DataFrame({"x": [1, 2]})
+    assert verdicts(bad_x, between) == [("ERROR", False, 2)]
+    assert verdicts(pd.DataFrame({"y": ["a", None, None]}), not_null) == [("WARN", False, 2)]
+    assert verdicts(good_x, between) == [("ERROR", True, 0)]
+    assert verdicts(bad_x, between) == [("ERROR", False, 2)]
+    assert verdicts(pd.DataFrame({"y": ["a"]}), not_null) == [("WARN", True, 0)]

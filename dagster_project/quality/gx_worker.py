@@ -15,9 +15,11 @@ and DuckDB connections.
 from __future__ import annotations
 
 import atexit
+import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import cache
 from typing import Any
 
 from dagster_project.lib.memory import release_unused_memory
@@ -79,21 +81,46 @@ def _validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) 
         release_unused_memory()
 
 
-def _run_suite(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
+@cache
+def _context() -> Any:
+    """One ephemeral GX context per process. A new context per validation kept ~5 MB each in
+    GX's internals: the worker grew from 0.3 to 1.2 GB over the ~100 chunks of the 1 M-customer
+    year's extract."""
     import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    batch = (
-        context.data_sources.add_pandas("journey")
-        .add_dataframe_asset("partition")
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name="partition")
-    for spec in expectations:
-        suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
+    return context
+
+
+def _prepared(expectations: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """(batch definition, suite) for these expectations, built once per process and reused:
+    each distinct list of expectations gets a pandas data source and a suite of its own."""
+    key = json.dumps(expectations, sort_keys=True)
+    if key not in _suites:
+        import great_expectations as gx
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        name = f"suite_{len(_suites)}"
+        batch_definition = (
+            _context()
+            .data_sources.add_pandas(name)
+            .add_dataframe_asset("partition")
+            .add_batch_definition_whole_dataframe("whole")
+        )
+        suite = gx.ExpectationSuite(name=name)
+        for spec in expectations:
+            suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
+        _suites[key] = (batch_definition, suite)
+    return _suites[key]
+
+
+_suites: dict[str, tuple[Any, Any]] = {}
+
+
+def _run_suite(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:
+    batch_definition, suite = _prepared(expectations)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_size})
     outcomes = []
     for item in result.results:
