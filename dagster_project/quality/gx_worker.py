@@ -93,6 +93,10 @@ def _context() -> Any:
     return context
 
 
+# expectations (as sorted JSON) -> (batch definition, suite), for this process's life
+_suites: dict[str, tuple[Any, Any]] = {}
+
+
 def _prepared(expectations: list[dict[str, Any]]) -> tuple[Any, Any]:
     """(batch definition, suite) for these expectations, built once per process and reused:
     each distinct list of expectations gets a pandas data source and a suite of its own."""
@@ -113,9 +117,6 @@ def _prepared(expectations: list[dict[str, Any]]) -> tuple[Any, Any]:
             suite.add_expectation(ExpectationConfiguration(**spec).to_domain_obj())
         _suites[key] = (batch_definition, suite)
     return _suites[key]
-
-
-_suites: dict[str, tuple[Any, Any]] = {}
 
 
 def _run_suite(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> list[dict[str, Any]]:

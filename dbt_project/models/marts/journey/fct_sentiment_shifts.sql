@@ -10,9 +10,10 @@
 -- resolved = answered but the caller called again within first_call_resolution_days); a
 -- ticket opened at its creation; an SLA breach at the ticket's first-response deadline (the
 -- moment the customer had waited too long); a reopening when the ticket left closed (the
--- is_reopening status changes of fct_ticket_history); an order (counted, i.e. not cancelled) at its creation; a
--- cancellation at the first order version that shows it; a refund at the first version with
--- a refund (orders that still count); an abandoned cart when its conversion window closed.
+-- is_reopening status changes of fct_ticket_history); an order (counted, i.e. not
+-- cancelled) at its creation; a cancellation at the first order version that shows it; a
+-- refund at the first version with a refund (orders that still count); an abandoned cart
+-- when its conversion window closed.
 -- Reviews are opinions themselves, so no review lies between two consecutive opinions.
 --
 -- Counting without joining events to pairs: one sort per customer of the events and the
