@@ -73,6 +73,8 @@ KPI_METRICS = SCORECARD_METRICS + [
     "avg_review_stars",
     "agent_avg_handle_seconds",
 ]
+# predicted CLV (sem_commerce.yml): its metric_time is the as_of day, not a month of activity
+LTV_METRICS = ["avg_predicted_clv", "avg_expected_purchases", "expected_active_share", "predicted_clv_365d"]
 # business hours, ticket lifecycle and cohorts (sem_service.yml, sem_service_lifecycle.yml): not in the scorecard, and
 # the backlog and cohort ones are not sliced like the others (a level; a grid by months since the first order)
 SERVICE_LIFECYCLE_METRICS = [
@@ -270,7 +272,7 @@ def test_validate_configs_against_the_warehouse(mf_env: dict[str, str]) -> None:
 def test_every_kpi_is_a_metric(mf_env: dict[str, str]) -> None:
     manifest = json.loads((Path(mf_env["DBT_PROJECT_DIR"]) / "target" / "semantic_manifest.json").read_text())
     names = {metric["name"] for metric in manifest["metrics"]}
-    wanted = set(KPI_METRICS + SERVICE_LIFECYCLE_METRICS)
+    wanted = set(KPI_METRICS + SERVICE_LIFECYCLE_METRICS + LTV_METRICS)
     assert wanted <= names, sorted(wanted - names)
 
 
@@ -419,3 +421,75 @@ def test_cohort_retention_by_months_since_first_order_equals_the_mart(
         assert _same(mf[k][0], rate) and _same(mf[k][1], revenue), k
     assert [mf[k][0] for k in range(4)] == pytest.approx([1.0, 0.0, 1 / 3, 0.0])
     assert [mf[k][1] for k in range(4)] == pytest.approx([50.0, 50.0, 200 / 3, 75.0])
+
+
+def test_predicted_clv_metrics_aggregate_the_ltv_mart(mf_env: dict[str, str], warehouse: Path, tmp_path: Path) -> None:
+    """The scenario's three customers are too few for a fit, so the test writes predictions into
+    mart_customer_ltv by hand (the metrics read whatever the Python asset wrote): contact 1
+    (smb, first order January) CLV 100, 2 expected purchases, P(alive) 0.5; contact 2
+    (consumer, January) 300, 4, 0.9; contact 3 (smb, February) no prediction.
+    By first-order month: January customers_predicted 2, avg_predicted_clv (100 + 300) / 2 =
+    200, avg_expected_purchases 3, expected_active_share 0.7; February none, so null.
+    By segment: smb 100 (contact 1 alone), consumer 300."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute("select count(*) from marts.mart_customer_ltv").fetchone()[0] == 3
+        con.execute("update marts.mart_customer_ltv set predicted_clv_365d = null, probability_alive = null")
+        for customer, clv, purchases, alive in [("1", 100.0, 2.0, 0.5), ("2", 300.0, 4.0, 0.9)]:
+            con.execute(
+                "update marts.mart_customer_ltv set predicted_clv_365d = ?, expected_purchases_365d = ?, "
+                "probability_alive = ? where customer_id = ?",
+                [clv, purchases, alive, customer],
+            )
+    finally:
+        con.close()
+    metrics = ["avg_predicted_clv", "avg_expected_purchases", "expected_active_share", "customers_predicted"]
+    out = tmp_path / "ltv.csv"
+
+    def query(group_by: str) -> dict[str, dict[str, float | None]]:
+        result = _mf(
+            mf_env, "query", "--metrics", ",".join(metrics), "--group-by", group_by, "--csv", str(out), "--quiet"
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        with out.open(newline="") as handle:
+            return {
+                row.pop(group_by)[:10]: {k: (float(v) if v not in ("", None) else None) for k, v in row.items()}
+                for row in csv.DictReader(handle)
+            }
+
+    cohorts = query("customer__first_order_at__month")
+    assert set(cohorts) == {"2025-01-01", "2025-02-01"}
+    assert cohorts["2025-01-01"] == pytest.approx(
+        {
+            "avg_predicted_clv": 200.0,
+            "avg_expected_purchases": 3.0,
+            "expected_active_share": 0.7,
+            "customers_predicted": 2,
+        }
+    )
+    assert cohorts["2025-02-01"]["customers_predicted"] == 0
+    assert cohorts["2025-02-01"]["avg_predicted_clv"] is None
+    segments = query("customer__segment")
+    assert segments["smb"]["avg_predicted_clv"] == pytest.approx(100.0)
+    assert segments["consumer"]["avg_predicted_clv"] == pytest.approx(300.0)
+
+
+def test_the_ltv_mart_has_the_columns_its_dbt_model_declares(warehouse: Path) -> None:
+    """mart_customer_ltv is written by a Python asset and declared to dbt (and so to MetricFlow)
+    by mart_customer_ltv.yml: the table a run wrote has exactly the declared columns, in order,
+    with the declared types."""
+    from dagster_project.marts.assets import LTV_COLUMNS
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        written = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'mart_customer_ltv' order by ordinal_position"
+        ).fetchall()
+        declared = [
+            (c.name, con.execute(f"select typeof(cast(null as {c.type}))").fetchone()[0]) for c in LTV_COLUMNS.columns
+        ]
+    finally:
+        con.close()
+    assert len(declared) == 17
+    assert written == declared

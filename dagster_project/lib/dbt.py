@@ -40,6 +40,35 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target())
 
 
+# Models whose table a Python asset writes (macros/python_asset.sql): declared to dbt for its
+# docs and the semantic layer, left out of the dbt step (transform/assets.py).
+PYTHON_ASSET_MODELS = "config.materialized:python_asset"
+
+
+@dataclass(frozen=True)
+class DeclaredTable:
+    """A dbt model as its yml declares it: the description and the columns (name, ``data_type``,
+    description), for the Python asset that writes its table (a ``python_asset`` model)."""
+
+    description: str
+    columns: dg.TableSchema
+
+
+def declared_table(model: str, project: DbtProject | None = None) -> DeclaredTable:
+    project = project or dbt_project()
+    manifest = json.loads(Path(project.manifest_path).read_text())
+    node = manifest["nodes"].get(f"model.{manifest['metadata']['project_name']}.{model}")
+    if node is None:
+        raise KeyError(f"dbt model {model} is not in {project.manifest_path}")
+    columns = [
+        dg.TableColumn(
+            name, (column.get("data_type") or "").upper(), description=" ".join(column["description"].split())
+        )
+        for name, column in node["columns"].items()
+    ]
+    return DeclaredTable(" ".join(node["description"].split()), dg.TableSchema(columns=columns))
+
+
 def _newest_input_mtime(project_dir: Path) -> float:
     newest = 0.0
     for name in _DBT_INPUTS:

@@ -11,75 +11,23 @@ the predictive ones are null, with the reason in the asset's metadata.
 import dagster as dg
 import pandas as pd
 
+from dagster_project.lib.dbt import declared_table
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
 from dagster_project.marts import ltv, storage
 from dagster_project.marts.ltv_checks import with_intervals
 from dagster_project.orchestration.selection import failed_checks_upstream
 
 LTV_TABLE = "marts.mart_customer_ltv"
-# Column descriptions: shown in the Dagster UI and published as column comments (publish/).
+# The table as its dbt model declares it (models/marts/retention/mart_customer_ltv.yml: the
+# description, and each column's type and description), shown in the Dagster UI and published
+# as table and column comments (publish/). customer_id is the grain.
+LTV_DECLARED = declared_table("mart_customer_ltv")
 LTV_COLUMNS = dg.TableSchema(
     columns=[
-        dg.TableColumn(
-            "customer_id",
-            "VARCHAR",
-            description="CRM contact id of a customer with at least one counted order.",
-            constraints=dg.TableColumnConstraints(nullable=False, unique=True),
-        ),
-        dg.TableColumn("as_of_date", "DATE", description="Day the values are computed as of (UTC)."),
-        dg.TableColumn("first_order_at", "TIMESTAMP", description="First counted order, UTC."),
-        dg.TableColumn("last_order_at", "TIMESTAMP", description="Last counted order up to as_of_date, UTC."),
-        dg.TableColumn("orders", "BIGINT", description="Counted (not cancelled) orders up to as_of_date."),
-        dg.TableColumn(
-            "historical_revenue", "DOUBLE", description="Net revenue of the counted orders to date, reporting currency."
-        ),
-        dg.TableColumn("avg_order_value", "DOUBLE", description="historical_revenue / orders, reporting currency."),
-        dg.TableColumn(
-            "repeat_purchase_days", "BIGINT", description="Distinct purchase days minus one (BG/NBD frequency)."
-        ),
-        dg.TableColumn(
-            "recency_days", "BIGINT", description="Days from the first to the last purchase day (BG/NBD recency)."
-        ),
-        dg.TableColumn(
-            "tenure_days", "BIGINT", description="Days from the first purchase day to as_of_date (BG/NBD T)."
-        ),
-        dg.TableColumn(
-            "probability_alive",
-            "DOUBLE",
-            description="BG/NBD probability that the customer is still active; null when no fit.",
-        ),
-        dg.TableColumn(
-            "expected_purchases_365d",
-            "DOUBLE",
-            description="BG/NBD expected purchase days in the next 365 days; null when no fit.",
-        ),
-        dg.TableColumn(
-            "predicted_clv_365d",
-            "DOUBLE",
-            description="Expected purchases x Gamma-Gamma expected order value over the next 365 days, "
-            "reporting currency; null when no fit.",
-        ),
-        # 80 % intervals: parametric bootstrap over the fitted parameters (marts/ltv_checks.py, docs/service-marts.md)
-        dg.TableColumn(
-            "expected_purchases_365d_p10",
-            "DOUBLE",
-            description="10th percentile of expected_purchases_365d, parameter bootstrap; null when no fit.",
-        ),
-        dg.TableColumn(
-            "expected_purchases_365d_p90",
-            "DOUBLE",
-            description="90th percentile of expected_purchases_365d over the parameter bootstrap.",
-        ),
-        dg.TableColumn(
-            "predicted_clv_365d_p10",
-            "DOUBLE",
-            description="10th percentile of predicted_clv_365d, parameter bootstrap, reporting currency.",
-        ),
-        dg.TableColumn(
-            "predicted_clv_365d_p90",
-            "DOUBLE",
-            description="90th percentile of predicted_clv_365d, parameter bootstrap, reporting currency.",
-        ),
+        dg.TableColumn(c.name, c.type, c.description, dg.TableColumnConstraints(nullable=False, unique=True))
+        if c.name == "customer_id"
+        else c
+        for c in LTV_DECLARED.columns.columns
     ]
 )
 
@@ -147,6 +95,7 @@ def build_ltv_frame(
     group_name="marts_commerce",
     deps=[dg.AssetKey(["intermediate", "int_customer_purchase_days"])],
     kinds={"python", "duckdb"},  # the fit reads and writes through DuckDB on either engine
+    description=LTV_DECLARED.description,
     metadata={"dagster/table_name": LTV_TABLE, "dagster/column_schema": LTV_COLUMNS},
     output_required=False,  # not written when a blocking check upstream failed in this run
 )
@@ -156,13 +105,11 @@ def mart_customer_ltv(
     warehouse: WarehouseResource,
     settings: JourneySettingsResource,
 ):
-    """One row per customer with at least one counted order: historical value to date (net revenue,
-    reporting currency) and BG/NBD + Gamma-Gamma predictions for the next 365 days
-    (probability_alive, expected_purchases_365d, predicted_clv_365d; the horizon is
-    metrics.ltv_horizon_days, recorded as `ltv_horizon_days` in the metadata), fitted on all customers
-    as of `as_of`. Predictions are null, with the reason in this asset's metadata, when the data cannot
-    support a fit (fewer than 10 repeat buyers). Not rebuilt when a dbt test of ERROR severity on
-    its input failed earlier in the same run (the previous table stays)."""
+    """Fit BG/NBD + Gamma-Gamma on every customer as of ``as_of`` and replace the mart whole
+    (what it holds: the asset's description, from mart_customer_ltv.yml). The fit's
+    parameters, or the reason predictions are null, and ``ltv_horizon_days`` go in the
+    metadata. Nothing is written when a dbt test of ERROR severity on its input failed earlier
+    in the same run."""
     blocked_by = failed_checks_upstream(context)
     if blocked_by:
         context.log.error(f"mart_customer_ltv not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")

@@ -23,6 +23,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.lib import lake, spark
 from dagster_project.lib.dbt import (
+    PYTHON_ASSET_MODELS,
     DbtNodeFailure,
     JourneyDbtTranslator,
     dbt_project,
@@ -69,6 +70,7 @@ def dbt_build_args(dbt_vars: dict, full_refresh: bool, environ: Mapping[str, str
     project=DBT_PROJECT,
     dagster_dbt_translator=JourneyDbtTranslator(),
     name="journey_dbt",
+    exclude=PYTHON_ASSET_MODELS,  # tables a Python asset writes (mart_customer_ltv): declared to dbt only
 )
 def journey_dbt(
     context: dg.AssetExecutionContext,
