@@ -240,11 +240,8 @@ def test_every_entity_has_typed_fields_and_the_call_limit_is_the_marts_test() ->
     # the loader's limit on a call's phases is the bound the service marts test on their averages
     calls = {s.path: s for s in table["calls__calls"]}
     mart = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/service/mart_call_center_daily.yml").read_text())
-    columns = {c["name"]: c for c in mart["models"][0]["columns"]}
-    bounds = {
-        name: next(t["between"]["arguments"]["max_value"] for t in columns[name]["data_tests"] if "between" in t)
-        for name in ("avg_speed_of_answer_seconds", "avg_handle_seconds")
-    }
+    row_rules = next(t["row_rules"]["arguments"] for t in mart["models"][0]["data_tests"] if "row_rules" in t)
+    bounds = {name: row_rules["between"][name][1] for name in ("avg_speed_of_answer_seconds", "avg_handle_seconds")}
     assert dict(calls["$.answered_at"].after) == {"$.started_at": bounds["avg_speed_of_answer_seconds"]}
     assert dict(calls["$.ended_at"].after)["$.answered_at"] == bounds["avg_handle_seconds"]
 
