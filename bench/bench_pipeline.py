@@ -242,6 +242,7 @@ def main() -> None:
         full = json.loads(results.read_text())["full_seconds"]
         print(f"full run to {last_full} (kept from an earlier run): {full:.1f} s")
         if snapshot.exists():
+            Path(f"{warehouse}.wal").unlink(missing_ok=True)  # an interrupted run's log belongs to the old file
             shutil.copyfile(snapshot, warehouse)
             os.sync()  # else the copy's ~9 GB of dirty pages are written back during the timed run
     else:
