@@ -227,6 +227,18 @@ def test_intervals_equal_the_percentiles_of_each_customers_own_draws(cdnow_fit) 
         assert got["predicted_clv_365d_p90"] == pytest.approx(np.quantile(clv, 0.9), rel=1e-9)
 
 
+def test_intervals_are_the_same_to_the_bit_for_any_number_of_workers(cdnow_fit, monkeypatch) -> None:
+    """Threads share the draw groups and the percentile blocks, each writing its own slice: with
+    blocks of 97 rows (many, the last one partial) and 3 workers the intervals equal exactly
+    those of one worker over one block."""
+    summary, bg, gg = cdnow_fit
+    alone = ltv.prediction_intervals(summary, bg, gg, draws=50, workers=1)
+    monkeypatch.setattr(ltv, "_INTERVAL_BLOCK", 97)
+    shared = ltv.prediction_intervals(summary, bg, gg, draws=50, workers=3)
+    assert len(summary) > 20 * 97
+    assert alone.equals(shared)
+
+
 def test_without_a_fit_the_interval_columns_are_null(cdnow_fit) -> None:
     summary, _, _ = cdnow_fit
     meta: dict[str, object] = {"fit": "skipped: too few"}

@@ -120,7 +120,9 @@ def mart_customer_ltv(
         frame, meta = build_ltv_frame(summary, as_of.isoformat(), settings.config().metrics.ltv_horizon_days)
         if meta["fit"] != "ok":
             context.log.warning(f"mart_customer_ltv: predictions left null ({meta['fit']})")
-        frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws)
+        # the bootstrap's threads: the pipeline's thread budget, warehouse.threads (default: one per core)
+        workers = int(warehouse.duckdb_config()["threads"])
+        frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws, workers)
         con.register("ltv_frame", frame)
         storage.replace_table(warehouse, con, LTV_TABLE, "ltv_frame")  # ordered by customer_id
         con.unregister("ltv_frame")

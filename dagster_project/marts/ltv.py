@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -866,6 +867,7 @@ def prediction_intervals(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     draws: int = 200,
     seed: int = INTERVAL_SEED,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """80 % intervals (10th, 90th percentile) of each customer's expected purchases and CLV
     over ``horizon_days``, from a parametric bootstrap over the fitted parameters.
@@ -880,7 +882,9 @@ def prediction_intervals(
     Draws whose Gamma-Gamma q is <= 1 (no finite mean spend) are dropped. Seeded: the same
     summary gives the same intervals. Cost: draws x distinct (frequency, T)
     pairs evaluations of the hypergeometric function, plus draws x distinct histories
-    evaluations of P(alive).
+    evaluations of P(alive). ``workers`` threads share the draw groups and the percentile
+    blocks (NumPy and SciPy release the GIL in them); each writes its own slice, so the
+    result is the same to the bit for any number of workers.
     """
     if draws < 2:
         raise ValueError(f"draws must be at least 2, got {draws}")
@@ -904,17 +908,20 @@ def prediction_intervals(
     # histories x draws: each history's draws are contiguous, which is what the percentiles
     # below read (a quantile along the last axis needs no transposed copy)
     purchases = np.empty((len(h_x), len(bg_draws)))
-    group = np.empty((_DRAW_GROUP, len(h_x)))
-    for first in range(0, len(bg_draws), _DRAW_GROUP):
+
+    def fill_draw_group(first: int) -> None:
         drawn = bg_draws[first : first + _DRAW_GROUP]
-        for row, draw in zip(group, (BgNbdParams(*d) for d in drawn), strict=False):
+        group = np.empty((len(drawn), len(h_x)))
+        for row, draw in zip(group, (BgNbdParams(*d) for d in drawn), strict=True):
             np.multiply(
                 purchases_if_alive(draw, float(horizon_days), p_x, p_big_t)[pair_of],
                 probability_alive(draw, h_x, h_t_x, h_big_t),
                 out=row,
             )
-        purchases[:, first : first + len(drawn)] = group[: len(drawn)].T
-    del group
+        purchases[:, first : first + len(drawn)] = group.T
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(fill_draw_group, range(0, len(bg_draws), _DRAW_GROUP)))
     low_q, high_q = INTERVAL_QUANTILES
     clv_bounds = np.empty((2, len(x)))
     m_used = np.where(x > 0, np.maximum(m, 0.0), 0.0)
@@ -928,13 +935,24 @@ def prediction_intervals(
     once_bounds = np.quantile(once_draws, [low_q, high_q], axis=1, overwrite_input=True)
     clv_bounds[:, once] = once_bounds[:, once_history_of]
     repeat = np.flatnonzero(x > 0)
-    for start in range(0, len(repeat), _INTERVAL_BLOCK):
+
+    def repeat_block(start: int) -> None:
         rows = repeat[start : start + _INTERVAL_BLOCK]
         xb, mb = x[rows][:, None], m_used[rows][:, None]
         draws_of_rows = purchases[history_of[rows]] * (p * (v + xb * mb) / (p * xb + q - 1.0))
         clv_bounds[:, rows] = np.quantile(draws_of_rows, [low_q, high_q], axis=1, overwrite_input=True)
+
     # last, because it reorders each history's draws in place (no 8-byte x histories x draws copy)
-    purchase_bounds = np.quantile(purchases, [low_q, high_q], axis=1, overwrite_input=True)[:, history_of]
+    history_bounds = np.empty((2, len(h_x)))
+
+    def purchase_block(start: int) -> None:
+        block = slice(start, start + _INTERVAL_BLOCK)
+        history_bounds[:, block] = np.quantile(purchases[block], [low_q, high_q], axis=1, overwrite_input=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(repeat_block, range(0, len(repeat), _INTERVAL_BLOCK)))
+        list(pool.map(purchase_block, range(0, len(h_x), _INTERVAL_BLOCK)))
+    purchase_bounds = history_bounds[:, history_of]
     h = horizon_days
     return pd.DataFrame(
         {

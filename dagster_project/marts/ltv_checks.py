@@ -86,10 +86,12 @@ CHECKS_COLUMNS = dg.TableSchema(
 )
 
 
-def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, object], draws: int) -> pd.DataFrame:
+def with_intervals(
+    frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, object], draws: int, workers: int = 1
+) -> pd.DataFrame:
     """``frame`` (mart_customer_ltv rows, aligned with ``summary``) with the four 80 % interval
-    columns: from ``ltv.prediction_intervals`` when the fit in ``meta`` succeeded, else null
-    (the reason goes to ``meta["intervals"]``)."""
+    columns: from ``ltv.prediction_intervals`` (on ``workers`` threads) when the fit in
+    ``meta`` succeeded, else null (the reason goes to ``meta["intervals"]``)."""
     frame = frame.copy()
     for column in INTERVAL_COLUMNS:
         frame[column] = float("nan")
@@ -99,7 +101,9 @@ def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, o
     bg = ltv.BgNbdParams(*(float(meta[k]) for k in ("bgnbd_r", "bgnbd_alpha_days", "bgnbd_a", "bgnbd_b")))
     gg = ltv.GammaGammaParams(*(float(meta[k]) for k in ("gamma_gamma_p", "gamma_gamma_q", "gamma_gamma_v")))
     try:
-        bounds = ltv.prediction_intervals(summary, bg, gg, horizon_days=ltv.DEFAULT_HORIZON_DAYS, draws=draws)
+        bounds = ltv.prediction_intervals(
+            summary, bg, gg, horizon_days=ltv.DEFAULT_HORIZON_DAYS, draws=draws, workers=workers
+        )
     except ltv.LtvFitError as exc:
         meta["intervals"] = f"skipped: {exc}"
         return frame
