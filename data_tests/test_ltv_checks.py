@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.marts import ltv
+from dagster_project.marts.assets import customers_not_live
 from dagster_project.marts.ltv_checks import checks_frame, holdout_verdict, with_intervals
 
 CDNOW_HOLDOUT_END = date(1998, 6, 30)  # week 78
@@ -319,3 +320,17 @@ def test_asset_without_enough_history_warns_and_leaves_an_empty_table(tmp_path) 
     assert str(evaluation.metadata["reason"].value).startswith("skipped")
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from marts.mart_ltv_model_checks").fetchone() == (0,)
+
+
+def test_customers_not_live_counts_the_rows_of_erased_or_unknown_contacts() -> None:
+    """mart_customer_ltv's own privacy check: live contacts 1 and 2; rows for 1, 3, 2, 4 ->
+    3 (erased, or never a contact) and 4 are not live: 2."""
+    con = duckdb.connect()
+    con.execute("create schema intermediate")
+    con.execute(
+        "create table intermediate.int_customers_resolvable as select * from (values ('1'), ('2')) t(customer_id)"
+    )
+    con.execute("create table ltv_rows as select * from (values ('1'), ('3'), ('2'), ('4')) t(customer_id)")
+    assert customers_not_live(con, "ltv_rows") == 2
+    con.execute("delete from ltv_rows where customer_id in ('3', '4')")
+    assert customers_not_live(con, "ltv_rows") == 0

@@ -9,6 +9,7 @@ the predictive ones are null, with the reason in the asset's metadata.
 """
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from dagster_project.lib.dbt import declared_table
@@ -30,6 +31,23 @@ LTV_COLUMNS = dg.TableSchema(
         for c in LTV_DECLARED.columns.columns
     ]
 )
+
+
+# Every customer of the mart is a live CRM contact: an erased contact's id never reaches the
+# marts (docs/data-quality.md). dbt's assert_no_erased_contact_id_in_marts cannot see this table during
+# a build (it is written after dbt), so the asset checks its own rows before writing them.
+LIVE_CUSTOMERS_CHECK = "customers_are_live_contacts"
+
+
+def customers_not_live(con: duckdb.DuckDBPyConnection, rows: str) -> int:
+    """Rows of ``rows`` (a relation with ``customer_id``) whose customer is not a live contact:
+    not in ``intermediate.int_customers_resolvable`` (every contact not erased)."""
+    return int(
+        con.execute(
+            f"select count(*) from {rows} where customer_id not in "
+            "(select customer_id from intermediate.int_customers_resolvable)"
+        ).fetchone()[0]
+    )
 
 
 class LtvConfig(dg.Config):
@@ -97,6 +115,13 @@ def build_ltv_frame(
     kinds={"python", "duckdb"},  # the fit reads and writes through DuckDB on either engine
     description=LTV_DECLARED.description,
     metadata={"dagster/table_name": LTV_TABLE, "dagster/column_schema": LTV_COLUMNS},
+    check_specs=[
+        dg.AssetCheckSpec(
+            LIVE_CUSTOMERS_CHECK,
+            asset=dg.AssetKey(["marts", "mart_customer_ltv"]),
+            description="Every customer_id is a live (not erased) CRM contact (ERROR: nothing is published)",
+        )
+    ],
     output_required=False,  # not written when a blocking check upstream failed in this run
 )
 def mart_customer_ltv(
@@ -124,6 +149,17 @@ def mart_customer_ltv(
         workers = int(warehouse.duckdb_config()["threads"])
         frame = with_intervals(frame, summary, meta, settings.config().metrics.ltv_interval_draws, workers)
         con.register("ltv_frame", frame)
+        not_live = customers_not_live(con, "ltv_frame")
         storage.replace_table(warehouse, con, LTV_TABLE, "ltv_frame")  # ordered by customer_id
         con.unregister("ltv_frame")
-    yield dg.MaterializeResult(metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)})
+    yield dg.MaterializeResult(
+        metadata={**meta, "as_of": as_of.isoformat(), "dagster/row_count": len(frame)},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=LIVE_CUSTOMERS_CHECK,
+                passed=not_live == 0,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"failing_count": not_live},
+            )
+        ],
+    )
