@@ -34,8 +34,8 @@ LTV_COLUMNS = dg.TableSchema(
 
 
 # Every customer of the mart is a live CRM contact: an erased contact's id never reaches the
-# marts (docs/data-quality.md). dbt's assert_no_erased_contact_id_in_marts cannot see this table during
-# a build (it is written after dbt), so the asset checks its own rows before writing them.
+# marts (docs/metrics.md, "Erasure"). dbt's assert_no_erased_contact_id_in_marts cannot see
+# this table during a build (it is written after dbt), so the asset checks its own rows.
 LIVE_CUSTOMERS_CHECK = "customers_are_live_contacts"
 
 
