@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dagster_project.lib.config import JourneyConfig
-from dagster_project.lib.landing import inventory
+from dagster_project.lib.landing import inventory, window_bytes
 from dagster_project.lib.memory import release_unused_memory
 from dagster_project.lib.partitions import first_partition_date, last_partition_date
 
@@ -215,32 +215,100 @@ class _Plan:
     full_refresh: bool = False
 
 
-def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
+# An extract whose landing files pass this size runs in a process of its own (with
+# warehouse.separate_extract: auto). A long extract leaves this process a few hundred MB
+# larger, native memory of DuckDB's and the allocators' heaps that no collection returns
+# (~600 MB after the 1 M-customer year against ~400 MB after one day), and this process
+# then waits beside dbt's DuckDB for the whole build. Below this size the new process's
+# start (~4 s of imports) would cost more than the memory is worth (docs/decisions.md).
+SEPARATE_EXTRACT_BYTES = 256 * 1024 * 1024
+
+
+def separate_extract(plan: _Plan) -> bool:
+    """Whether the extract of ``plan`` runs in a process of its own (see SEPARATE_EXTRACT_BYTES)."""
+    mode = plan.config.warehouse.separate_extract
+    if mode != "auto":
+        return mode == "always"
+    return window_bytes(plan.config.landing_path, plan.first_dt, plan.last_dt) > SEPARATE_EXTRACT_BYTES
+
+
+@dataclass
+class _Session:
+    """Dagster's side of one command: the definitions, the instance, the run log file."""
+
+    defs: Any
+    instance: Any
+    log_path: Path
+
+
+@dataclass
+class _Extracted:
+    """What the extract run left for the build and the report."""
+
+    failures: list[str]
+    checks: list[CheckRow]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def _open_session(plan: _Plan) -> tuple[_Session, list[str]]:
+    """Load the definitions and the instance; (session, notes on runs repaired first)."""
     from dagster import DagsterInstance
 
+    from dagster_project.definitions import build_defs
     from dagster_project.lib.dbt import ensure_manifest
+    from dagster_project.orchestration.recovery import fail_abandoned_runs
+
+    ensure_manifest()
+    defs = build_defs(plan.config, plan.config_path)
+    instance = DagsterInstance.get()
+    notes = []
+    abandoned = fail_abandoned_runs(instance)
+    if abandoned:
+        notes.append(
+            f"Marked failed: {len(abandoned)} run(s) left unfinished by a journey process that was killed "
+            f"({', '.join(abandoned)})"
+        )
+    log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    return _Session(defs, instance, log_path), notes
+
+
+def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
+    from dagster_project.quality import gx_worker
 
     # first: dbt's parse of the build's vars then runs while Dagster loads and the extract runs
     # (on DuckDB: a dbt build on Spark parses for its own target)
     parse_ahead = _parse_ahead(plan) if plan.config.warehouse.engine == "duckdb" else None
     try:
-        ensure_manifest()
-        from dagster_project.definitions import build_defs
-        from dagster_project.orchestration.recovery import fail_abandoned_runs
-
-        defs = build_defs(plan.config, plan.config_path)
-        instance = DagsterInstance.get()
-        abandoned = fail_abandoned_runs(instance)
-        if abandoned:
-            outcome.notes.append(
-                f"Marked failed: {len(abandoned)} run(s) left unfinished by a journey process that was killed "
-                f"({', '.join(abandoned)})"
-            )
-        log_path = Path(instance.root_directory) / "logs" / "journey-last-run.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        outcome.log_path = log_path
-        with open(log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not plan.verbose):
-            _extract_then_build(defs, instance, plan, outcome, parse_ahead)
+        if separate_extract(plan):
+            # this process's GX worker would wait idle beside the extract's own
+            gx_worker.stop(wait=False)
+            extracted = _extract_apart(plan)
+            session, notes = _open_session(plan)
+            log_mode = "a"  # after the extract's lines
+        else:
+            session, notes = _open_session(plan)
+            extracted = None
+            log_mode = "w"
+        outcome.notes += notes
+        outcome.log_path = session.log_path
+        with open(session.log_path, log_mode, encoding="utf-8") as log, _quiet(log, enabled=not plan.verbose):
+            if extracted is None:
+                extracted = _extract(session, plan)
+                # GX checks only the extract: let its worker exit during the build
+                gx_worker.stop(wait=False)
+                # This process waits beside dbt's DuckDB during the build: keep it small. The
+                # extract run leaves reference cycles (Dagster's step contexts and events) that
+                # only a full collection frees: once per command, ~0.1 s (docs/decisions.md).
+                gc.collect()
+                release_unused_memory()
+            outcome.notes += extracted.notes
+            outcome.seconds["extract"] = extracted.seconds
+            outcome.failures += extracted.failures
+            outcome.checks += extracted.checks
+            if not outcome.failures:
+                _build(session, plan, outcome, extracted.checks, parse_ahead)
     finally:
         if parse_ahead is not None:
             parse_ahead.discard_unless_used()
@@ -258,73 +326,105 @@ def _quiet(log: TextIO, enabled: bool) -> Iterator[None]:
         yield
 
 
-def _extract_then_build(defs: Any, instance: Any, plan: _Plan, outcome: Outcome, parse_ahead: Any) -> None:
-    import dagster as dg
-
+def _extract(session: _Session, plan: _Plan) -> _Extracted:
+    """Run the extract job for the plan's window in this process."""
     from dagster_project.extract.definitions import EXTRACT_JOB_NAME
-    from dagster_project.orchestration.plan import BUILD_JOB_NAME, extract_range_tags, plan_build
+    from dagster_project.orchestration.plan import extract_range_tags
     from dagster_project.orchestration.recovery import process_tags
-    from dagster_project.quality import gx_worker
 
-    first_dt, last_dt, as_of, verbose = plan.first_dt, plan.last_dt, plan.as_of, plan.verbose
     started = time.perf_counter()
-    extract = defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
-        instance=instance,
-        run_config=_run_config(verbose),
-        tags={**extract_range_tags(first_dt, last_dt), **process_tags()},
+    result = session.defs.resolve_job_def(EXTRACT_JOB_NAME).execute_in_process(
+        instance=session.instance,
+        run_config=_run_config(plan.verbose),
+        tags={**extract_range_tags(plan.first_dt, plan.last_dt), **process_tags()},
         raise_on_error=False,
     )
-    outcome.seconds["extract"] = time.perf_counter() - started
-    gx_worker.stop(wait=False)  # GX checks only the extract: let its worker exit during the build
-    outcome.failures += _failures(extract, include_check_failures=False)
-    extract_checks = _checks(extract)
-    outcome.checks += extract_checks
-    del extract
-    # This process waits beside dbt's DuckDB during the build: keep it small. The extract run
-    # leaves reference cycles (Dagster's step contexts and events) that only a full collection
-    # frees: once per command, ~0.1 s (docs/decisions.md).
-    gc.collect()
-    release_unused_memory()
-    if not outcome.failures:
-        failed = {
-            dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"
-        }
-        build_plan = plan_build(
-            defs.resolve_asset_graph(),
-            failed,
-            first_dt,
-            last_dt,
-            as_of=as_of.isoformat() if as_of else None,
-            full_refresh=plan.full_refresh,
-        )
-        outcome.blocked = build_plan.blocked
-        if not build_plan.assets:
-            return
-        parsed_target_path = parse_ahead.result() if parse_ahead is not None else None
-        run_config = build_plan.run_config(
-            str(parsed_target_path) if parsed_target_path else None, loggers=_loggers(verbose)
-        )
-        started = time.perf_counter()
-        build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
-            instance=instance,
-            run_config=run_config,
-            raise_on_error=False,
-            asset_selection=list(build_plan.assets),
-            tags={**build_plan.tags(), **process_tags()},
-        )
-        outcome.seconds["build"] = time.perf_counter() - started
-        # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
-        if parse_ahead is not None:
-            parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
-        outcome.failures += _failures(build)
-        outcome.checks += _checks(build)
-        outcome.dbt_failures += _dbt_failures(build)
-        built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
-        outcome.not_built = sorted(k.to_user_string() for k in set(build_plan.assets) - built)
-        for event in build.get_asset_materialization_events():  # the publish asset names its sinks
-            for key, value in event.materialization.metadata.items():
-                if key.startswith("published/"):
-                    outcome.published[key.removeprefix("published/")] = str(getattr(value, "value", value))
+    return _Extracted(
+        failures=_failures(result, include_check_failures=False),
+        checks=_checks(result),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _extract_apart(plan: _Plan) -> _Extracted:
+    """Run the extract in a new process (``spawn``: a fork would copy this process's threads
+    and connections) and wait for it. Its memory goes back to the system when it exits."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            return pool.submit(_extract_in_this_process, plan).result()
+        except BrokenProcessPool:
+            # killed (out of memory?): its Dagster run stays started until _open_session marks it failed
+            return _Extracted(
+                failures=["extract: its process ended without a result (killed, or out of memory?)"],
+                checks=[],
+                seconds=0.0,
+            )
+
+
+def _extract_in_this_process(plan: _Plan) -> _Extracted:
+    """The extract's own process (see _extract_apart): the same run as in the command's process."""
+    from dagster_project.quality import gx_worker
+
+    gx_worker.start()
+    try:
+        session, notes = _open_session(plan)
+        with open(session.log_path, "w", encoding="utf-8") as log, _quiet(log, enabled=not plan.verbose):
+            extracted = _extract(session, plan)
+    finally:
+        gx_worker.stop()
+    extracted.notes = notes
+    return extracted
+
+
+def _build(session: _Session, plan: _Plan, outcome: Outcome, extract_checks: list[CheckRow], parse_ahead: Any) -> None:
+    """Build everything downstream of what the extract loaded, except what a failed blocking check holds back."""
+    import dagster as dg
+
+    from dagster_project.orchestration.plan import BUILD_JOB_NAME, plan_build
+    from dagster_project.orchestration.recovery import process_tags
+
+    defs, as_of = session.defs, plan.as_of
+    failed = {dg.AssetKey.from_user_string(c.asset) for c in extract_checks if not c.passed and c.severity == "ERROR"}
+    build_plan = plan_build(
+        defs.resolve_asset_graph(),
+        failed,
+        plan.first_dt,
+        plan.last_dt,
+        as_of=as_of.isoformat() if as_of else None,
+        full_refresh=plan.full_refresh,
+    )
+    outcome.blocked = build_plan.blocked
+    if not build_plan.assets:
+        return
+    parsed_target_path = parse_ahead.result() if parse_ahead is not None else None
+    run_config = build_plan.run_config(
+        str(parsed_target_path) if parsed_target_path else None, loggers=_loggers(plan.verbose)
+    )
+    started = time.perf_counter()
+    build = defs.resolve_job_def(BUILD_JOB_NAME).execute_in_process(
+        instance=session.instance,
+        run_config=run_config,
+        raise_on_error=False,
+        asset_selection=list(build_plan.assets),
+        tags={**build_plan.tags(), **process_tags()},
+    )
+    outcome.seconds["build"] = time.perf_counter() - started
+    # the dbt step ran in the parsed folder: it holds that build's artifacts and log now
+    if parse_ahead is not None:
+        parse_ahead.used = any(event.step_key == "journey_dbt" for event in build.all_events)
+    outcome.failures += _failures(build)
+    outcome.checks += _checks(build)
+    outcome.dbt_failures += _dbt_failures(build)
+    built = {e.asset_key for e in build.get_asset_materialization_events() if e.asset_key}
+    outcome.not_built = sorted(k.to_user_string() for k in set(build_plan.assets) - built)
+    for event in build.get_asset_materialization_events():  # the publish asset names its sinks
+        for key, value in event.materialization.metadata.items():
+            if key.startswith("published/"):
+                outcome.published[key.removeprefix("published/")] = str(getattr(value, "value", value))
 
 
 _MESSAGE_CHARS = 400

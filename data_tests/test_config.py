@@ -39,6 +39,7 @@ def test_project_config_loads_with_contract_defaults() -> None:
         ({"quality": {"quarantine_threshold": {"default": 2}}}, "quality.quarantine_threshold"),
         ({"reporting": {"currency": "euro"}}, "reporting.currency"),
         ({"warehouse": {"engine": "snowflake"}}, "warehouse.engine"),
+        ({"warehouse": {"separate_extract": "sometimes"}}, "warehouse.separate_extract"),
         ({"warehouse": {"spark": {"driver_memory": "3 GB"}}}, "warehouse.spark.driver_memory"),
         (["not", "a", "mapping"], "must be a mapping"),
     ],
@@ -83,3 +84,32 @@ def test_sla_minutes_keep_fractions_of_whole_seconds() -> None:
     m = parse_config({"metrics": {"sla_first_response_minutes": targets}}).metrics
     assert m.sla_first_response_minutes["CHAT"] == 0.5  # 30 s
     assert m.sla_first_response_minutes["PHONE"] == 60 and isinstance(m.sla_first_response_minutes["PHONE"], int)
+
+
+def test_the_extract_runs_apart_when_its_window_is_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_project import runner
+
+    landing = tmp_path / "landing"
+    for source, entity, day, size in [
+        ("crm", "orders", "2025-01-01", 300),
+        ("crm", "orders", "2025-01-02", 500),
+        ("calls", "calls", "2025-01-02", 200),
+        ("calls", "calls", "2025-01-03", 4000),  # outside the window
+    ]:
+        folder = landing / source / entity / f"dt={day}"
+        folder.mkdir(parents=True)
+        (folder / "part-0.jsonl").write_bytes(b"x" * size)
+    (landing / "crm" / "orders" / "dt=garbage").mkdir()  # not a partition: not counted, no error
+
+    def plan(mode: str) -> runner._Plan:
+        raw = {"paths": {"landing": str(landing)}, "warehouse": {"separate_extract": mode}}
+        return runner._Plan(parse_config(raw), tmp_path / "o.yaml", "2025-01-01", "2025-01-02", None, False)
+
+    assert runner.window_bytes(landing, "2025-01-01", "2025-01-02") == 1000
+    monkeypatch.setattr(runner, "SEPARATE_EXTRACT_BYTES", 999)
+    assert runner.separate_extract(plan("auto"))
+    monkeypatch.setattr(runner, "SEPARATE_EXTRACT_BYTES", 1000)
+    assert not runner.separate_extract(plan("auto"))
+    assert runner.separate_extract(plan("always"))
+    monkeypatch.setattr(runner, "SEPARATE_EXTRACT_BYTES", 1)
+    assert not runner.separate_extract(plan("never"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_journey
+from conftest import ROOT, run_journey
 
 from dagster_project.lib.identity import normalise_phone
 
@@ -69,9 +69,32 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
         "--no-progress",
     )
     assert made.returncode == 0, made.stdout + made.stderr
-    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db))
+    # the extract in a process of its own, as for a large window (runner.separate_extract);
+    # the other end-to-end tests run it in the command's process
+    config = root / "orchestration.yaml"
+    project_yaml = (ROOT / "orchestration.yaml").read_text()
+    assert "  memory_limit: 3GB" in project_yaml
+    config.write_text(project_yaml.replace("  memory_limit: 3GB", "  separate_extract: always\n  memory_limit: 3GB"))
+    result = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     return landing, db, result.stdout
+
+
+def test_the_extract_ran_in_its_own_process(generated: tuple[Path, Path, str]) -> None:
+    import dagster as dg
+
+    from dagster_project.extract.definitions import EXTRACT_JOB_NAME
+    from dagster_project.orchestration.plan import BUILD_JOB_NAME
+    from dagster_project.orchestration.recovery import PID_TAG
+
+    instance = dg.DagsterInstance.get()
+    latest = {
+        job: instance.get_runs(filters=dg.RunsFilter(job_name=job), limit=1)[0]
+        for job in (EXTRACT_JOB_NAME, BUILD_JOB_NAME)
+    }
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in latest.values())
+    assert latest[EXTRACT_JOB_NAME].tags[PID_TAG] != latest[BUILD_JOB_NAME].tags[PID_TAG]
+    assert "Time: extract" in generated[2]
 
 
 def test_every_generated_line_is_loaded_or_quarantined(generated: tuple[Path, Path, str]) -> None:

@@ -86,6 +86,9 @@ class WarehouseConfig(_Strict):
     memory_limit: str = "3GB"
     threads: int | None = Field(default=None, ge=1)  # None: DuckDB's default, one per core
     temp_directory: Path | None = None  # None: DuckDB's default, <warehouse file>.tmp beside it
+    # the `journey` command's extract in a process of its own (runner.py): auto = when the
+    # window's landing files pass SEPARATE_EXTRACT_BYTES
+    separate_extract: Literal["auto", "always", "never"] = "auto"
     spark: SparkConfig = SparkConfig()
 
     @field_validator("memory_limit")

@@ -690,6 +690,20 @@ def partitions_present(landing: Path) -> list[str]:
     return inventory(landing, contents=False).partitions
 
 
+def window_bytes(landing: Path, first_dt: str, last_dt: str) -> int:
+    """Bytes on disk of the files in every entity's ``dt=`` folders from ``first_dt`` to ``last_dt``."""
+    total = 0
+    for e in ENTITIES:
+        folder = landing / e.source / e.name
+        if not folder.is_dir():
+            continue
+        for part in folder.iterdir():
+            day = _valid_day(part.name) if part.is_dir() else None
+            if day is not None and first_dt <= day <= last_dt:
+                total += sum(f.stat().st_size for f in part.iterdir() if f.is_file())
+    return total
+
+
 def landing_problems(landing: Path, only: Entity | None = None, contents: bool = True) -> list[LandingProblem]:
     """Everything under the landing zone that is not a landing file of a valid partition.
 
