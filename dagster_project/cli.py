@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from dagster_project.lib.settings import PROJECT_ROOT
+from dagster_project.lib.settings import PROJECT_ROOT, quiet_beta_warnings
 
 if TYPE_CHECKING:
     from dagster_project.lib.config import JourneyConfig
@@ -253,9 +252,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prepare_environment(args)
-    # Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
-    # every import; that is noise for a user of the command.
-    warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")
+    quiet_beta_warnings()
     if args.command == "backfill" and args.end < args.start:  # before the GX worker starts below
         return _usage_error(args, f"--end {args.end} is before --start {args.start}")
     if args.command in ("run", "backfill"):

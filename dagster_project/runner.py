@@ -11,6 +11,7 @@ warehouse: rows per mart, lines quarantined per source, checks by outcome.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -353,7 +354,15 @@ def _extract_apart(plan: _Plan) -> _Extracted:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from dagster_project.lib.processes import end_with_parent
+
+    started = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=end_with_parent,  # killed with this process, it stops writing to the warehouse
+        initargs=(os.getpid(),),
+    ) as pool:
         try:
             return pool.submit(_extract_in_this_process, plan).result()
         except BrokenProcessPool:
@@ -361,14 +370,16 @@ def _extract_apart(plan: _Plan) -> _Extracted:
             return _Extracted(
                 failures=["extract: its process ended without a result (killed, or out of memory?)"],
                 checks=[],
-                seconds=0.0,
+                seconds=time.perf_counter() - started,
             )
 
 
 def _extract_in_this_process(plan: _Plan) -> _Extracted:
     """The extract's own process (see _extract_apart): the same run as in the command's process."""
+    from dagster_project.lib.settings import quiet_beta_warnings
     from dagster_project.quality import gx_worker
 
+    quiet_beta_warnings()
     gx_worker.start()
     try:
         session, notes = _open_session(plan)

@@ -77,6 +77,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
     config.write_text(project_yaml.replace("  memory_limit: 3GB", "  separate_extract: always\n  memory_limit: 3GB"))
     result = run_journey("run", "--landing", str(landing), "--warehouse", str(db), "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stderr, result.stderr  # the extract's process is as quiet as the command
     return landing, db, result.stdout
 
 

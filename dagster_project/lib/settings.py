@@ -6,6 +6,7 @@ here is fixed by ``CONTRACT.md`` (section numbers in the comments).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -23,3 +24,9 @@ LOAD_BATCH_LINES = 50_000
 # Longest raw line kept verbatim in audit.quarantine (a megabyte-long garbage
 # line is still quarantined, truncated, with its length in the reason).
 QUARANTINE_RAW_LINE_MAX_CHARS = 10_000
+
+
+def quiet_beta_warnings() -> None:
+    """Dagster flags APIs we rely on on purpose (single-run backfill policy) as beta/preview on
+    every import; that is noise for a user of the command (and of its extract's process)."""
+    warnings.filterwarnings("ignore", message=".*(is currently in beta|is currently in preview).*")

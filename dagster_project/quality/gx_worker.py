@@ -17,12 +17,14 @@ from __future__ import annotations
 import atexit
 import json
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 from typing import Any
 
 from dagster_project.lib.memory import release_unused_memory
+from dagster_project.lib.processes import end_with_parent
 
 _worker: ProcessPoolExecutor | None = None
 
@@ -33,7 +35,10 @@ def start() -> None:
     if _worker is not None:
         return
     _worker = ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_import_gx
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     _worker.submit(int)  # the pool spawns at its first task: spawn and import now, not at the first check
 
@@ -67,7 +72,8 @@ def validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -
     return _validate(frame, expectations, sample_size)
 
 
-def _import_gx() -> None:
+def _start_worker(parent_pid: int) -> None:
+    end_with_parent(parent_pid)  # never outlive a command killed with kill -9
     import great_expectations  # noqa: F401
 
 
