@@ -12,7 +12,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.extract.loader import day_batches, load_partitions
 from dagster_project.lib import lake
 from dagster_project.lib.config import JourneyConfig
 from dagster_project.lib.environment import JourneySettingsResource, LandingResource, WarehouseResource
@@ -100,6 +99,10 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
         # A new connection per ~1 GB of landing text (and per GX chunk): closing one hands back
         # the blocks DuckDB cached (up to warehouse.memory_limit), which would otherwise stay
         # resident beside the GX frames (docs/decisions.md).
+        # (imported here: the loader's Arrow is not needed by a process that only builds,
+        # such as the command waiting beside dbt; docs/decisions.md)
+        from dagster_project.extract.loader import day_batches, load_partitions
+
         for days in list(day_batches(e, root, dts)) or [[]]:  # [[]]: no days still creates the tables
             with warehouse.connect() as con:
                 results += load_partitions(

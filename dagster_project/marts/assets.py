@@ -8,15 +8,22 @@ buyers, e.g. a brand-new shop), the historical columns are still written and
 the predictive ones are null, with the reason in the asset's metadata.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 import duckdb
-import pandas as pd
 
 from dagster_project.lib.dbt import declared_table
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
-from dagster_project.marts import ltv, storage
+from dagster_project.marts import storage
 from dagster_project.marts.ltv_checks import with_intervals
 from dagster_project.orchestration.selection import failed_checks_upstream
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the model (marts/ltv.py: numpy, scipy) are imported by the functions that use
+# them, as in ltv_checks.py: not with the definitions, which wait beside dbt in the command.
 
 LTV_TABLE = "marts.mart_customer_ltv"
 # The table as its dbt model declares it (models/marts/retention/mart_customer_ltv.yml: the
@@ -55,13 +62,19 @@ class LtvConfig(dg.Config):
 
 
 def build_ltv_frame(
-    summary: pd.DataFrame, as_of: str, horizon_days: int = ltv.DEFAULT_HORIZON_DAYS
-) -> tuple[pd.DataFrame, dict[str, object]]:
+    summary: "pd.DataFrame", as_of: str, horizon_days: int | None = None
+) -> tuple["pd.DataFrame", dict[str, object]]:
     """Fit both models on ``summary`` and return the mart rows plus metadata (parameters or the reason).
 
     ``horizon_days`` is ``metrics.ltv_horizon_days``; the mart's prediction columns are named
     for 365 days, so the configuration accepts only 365 (lib/config.py) and any other value
-    is refused here too rather than written under those names."""
+    is refused here too rather than written under those names (None: the default, 365)."""
+    import pandas as pd
+
+    from dagster_project.marts import ltv
+
+    if horizon_days is None:
+        horizon_days = ltv.DEFAULT_HORIZON_DAYS
     if horizon_days != ltv.DEFAULT_HORIZON_DAYS:
         raise ValueError(f"the LTV columns are *_365d: a horizon of {horizon_days} days would be mislabelled")
     frame = summary[
@@ -135,6 +148,8 @@ def mart_customer_ltv(
     parameters, or the reason predictions are null, and ``ltv_horizon_days`` go in the
     metadata. Nothing is written when a dbt test of ERROR severity on its input failed earlier
     in the same run."""
+    from dagster_project.marts import ltv
+
     blocked_by = failed_checks_upstream(context)
     if blocked_by:
         context.log.error(f"mart_customer_ltv not built: blocking check(s) failed upstream: {', '.join(blocked_by)}")

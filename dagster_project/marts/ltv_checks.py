@@ -13,14 +13,22 @@ be the best one available). docs/service-marts.md explains the numbers.
 """
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
-import pandas as pd
 
 from dagster_project.lib.environment import JourneySettingsResource, WarehouseResource
-from dagster_project.marts import ltv, storage
+from dagster_project.marts import storage
 from dagster_project.orchestration.selection import failed_checks_upstream
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dagster_project.marts import ltv
+
+# numpy, pandas, scipy and the model (marts/ltv.py) are imported by the functions that use
+# them, not with the definitions: the `journey` command loads the definitions before dbt and
+# then waits beside it, and these ~200 MB would wait with it (docs/decisions.md).
 
 CHECKS_TABLE = "marts.mart_ltv_model_checks"
 CHECK_NAME = "ltv_holdout_error"
@@ -87,11 +95,13 @@ CHECKS_COLUMNS = dg.TableSchema(
 
 
 def with_intervals(
-    frame: pd.DataFrame, summary: pd.DataFrame, meta: dict[str, object], draws: int, workers: int = 1
-) -> pd.DataFrame:
+    frame: "pd.DataFrame", summary: "pd.DataFrame", meta: dict[str, object], draws: int, workers: int = 1
+) -> "pd.DataFrame":
     """``frame`` (mart_customer_ltv rows, aligned with ``summary``) with the four 80 % interval
     columns: from ``ltv.prediction_intervals`` (on ``workers`` threads) when the fit in
     ``meta`` succeeded, else null (the reason goes to ``meta["intervals"]``)."""
+    from dagster_project.marts import ltv
+
     frame = frame.copy()
     for column in INTERVAL_COLUMNS:
         frame[column] = float("nan")
@@ -113,8 +123,11 @@ def with_intervals(
     return frame
 
 
-def checks_frame(check: ltv.HoldoutCheck, as_of: date) -> pd.DataFrame:
+def checks_frame(check: "ltv.HoldoutCheck", as_of: date) -> "pd.DataFrame":
     """The table's rows for one run: the total ('all') and one per frequency bucket."""
+    import numpy as np
+    import pandas as pd
+
     rows = check.buckets.rename(
         columns={
             "bucket": "frequency_bucket",
@@ -155,7 +168,7 @@ def checks_frame(check: ltv.HoldoutCheck, as_of: date) -> pd.DataFrame:
     return out
 
 
-def holdout_verdict(check: ltv.HoldoutCheck | None, max_error: float, reason: str = "") -> dg.AssetCheckResult:
+def holdout_verdict(check: "ltv.HoldoutCheck | None", max_error: float, reason: str = "") -> dg.AssetCheckResult:
     """WARN when the total's relative error is above ``max_error`` or the check could not run."""
     key = dg.AssetKey(["marts", "mart_ltv_model_checks"])
     if check is None:
@@ -208,6 +221,8 @@ def mart_ltv_model_checks(
     calibration frequency bucket, with parameters, log-likelihoods, mean absolute error and bias. The
     check ltv_holdout_error warns when |predicted - actual| / actual of the total is above
     metrics.ltv_holdout_max_error (0.15), or when the refit is impossible (too little history)."""
+    from dagster_project.marts import ltv
+
     blocked_by = failed_checks_upstream(context)
     if blocked_by:
         context.log.error(
