@@ -233,6 +233,15 @@ def separate_extract(plan: _Plan) -> bool:
     return window_bytes(plan.config.landing_path, plan.first_dt, plan.last_dt) > SEPARATE_EXTRACT_BYTES
 
 
+def _import_step_libraries() -> None:
+    """Import what the extract and LTV steps use (Arrow; pandas, numpy, scipy) now, while the GX
+    worker's import and dbt's parse (_parse_ahead) run on the other core: imported by the steps,
+    they would sit on the nightly run's critical path. The definitions leave them out so that a
+    command whose extract runs apart waits beside dbt without them (docs/decisions.md)."""
+    import dagster_project.extract.loader  # noqa: F401
+    import dagster_project.marts.ltv  # noqa: F401
+
+
 @dataclass
 class _Session:
     """Dagster's side of one command: the definitions, the instance, the run log file."""
@@ -289,6 +298,7 @@ def _execute(plan: _Plan, outcome: Outcome) -> Outcome:
             session, notes = _open_session(plan)
             log_mode = "a"  # after the extract's lines
         else:
+            _import_step_libraries()
             session, notes = _open_session(plan)
             extracted = None
             log_mode = "w"
