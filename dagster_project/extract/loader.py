@@ -238,16 +238,17 @@ def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
 _JSON_CALL = re.compile(r"json_(extract_string|type)\(j, '(\$[^']*)'\)")
 
 
-def _compile(sql: str, paths: dict[str, int]) -> str:
-    """Point ``json_extract_string(j, '<path>')`` / ``json_type(j, '<path>')`` at pre-extracted columns.
+def _compile(sql: str, paths: dict[str, int], arrays: dict[str, int]) -> str:
+    """Point ``json_extract_string(j, '<path>')`` / ``json_type(j, '<path>')`` at pre-extracted values.
 
     The rules of ``lib/landing.py`` read like SQL over the whole line, but DuckDB
     re-parses a JSON text at every call; a line has ~20 rules. So the loader
-    extracts every path the rules use in one pass (``json_extract(j, [paths])``,
-    one parse per line) into ``_s<i>`` (the value as text) and ``_t<i>`` (its JSON
-    type) columns and rewrites the calls to use them: same semantics, ~3x faster.
+    extracts every path the rules use in two calls over the line
+    (``json_extract_string(j, [paths])`` and ``json_type(j, [paths])``, one parse
+    each) into the lists ``_s`` (each value as text) and ``_t`` (its JSON type) and
+    rewrites the calls to read their elements: same semantics, several times faster.
     A path over every element of an array (``$.line_items[*].properties.price``)
-    extracts the array once (``_j<i>``) and reads the elements from that small value.
+    extracts the array once (``_a``) and reads the elements from that small value.
     """
 
     def column(match: re.Match[str]) -> str:
@@ -256,24 +257,26 @@ def _compile(sql: str, paths: dict[str, int]) -> str:
             if kind != "extract_string":
                 raise ValueError(f"json_type over an array wildcard is not supported: {path}")
             array, rest = path.split("[*]", 1)
-            index = paths.setdefault(array, len(paths))
-            return f"json_extract_string(_j{index}, '$[*]{rest}')"
+            index = arrays.setdefault(array, len(arrays))
+            return f"json_extract_string(_a[{index + 1}], '$[*]{rest}')"
         index = paths.setdefault(path, len(paths))
-        return f"_{'s' if kind == 'extract_string' else 't'}{index}"
+        return f"_{'s' if kind == 'extract_string' else 't'}[{index + 1}]"
 
     return _JSON_CALL.sub(column, sql)
 
 
-def _extracted_columns(paths: dict[str, int]) -> str:
-    if not paths:
-        return ""
+def _path_list(paths: dict[str, int]) -> str:
     ordered = sorted(paths, key=paths.__getitem__)
-    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in ordered)
-    columns = "".join(
-        f", _v[{i + 1}] as _j{i}, json_extract_string(_v[{i + 1}], '$') as _s{i}, json_type(_v[{i + 1}]) as _t{i}"
-        for i in range(len(ordered))
-    )
-    return f"select *{columns} from (select *, json_extract(j, [{listed}]) as _v from lines)"
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in ordered) + "]"
+
+
+def _extracted_columns(paths: dict[str, int], arrays: dict[str, int]) -> str:
+    columns = ""
+    if paths:
+        columns += f", json_extract_string(j, {_path_list(paths)}) as _s, json_type(j, {_path_list(paths)}) as _t"
+    if arrays:
+        columns += f", json_extract(j, {_path_list(arrays)}) as _a"
+    return f"select *{columns} from lines"
 
 
 # DuckDB's JSON parser accepts NaN, Infinity, -inf (any case) as numbers; JSON has no such
@@ -433,7 +436,8 @@ def _load(
         con.unregister("_journey_batch")
 
     paths: dict[str, int] = {}
-    reason_sql = _compile(_reason_sql(e), paths)
+    arrays: dict[str, int] = {}
+    reason_sql = _compile(_reason_sql(e), paths, arrays)
     # A block's lines: split on \n, numbered from the block's first line by their position in
     # the list (generate_subscripts and unnest of the same list in one select list go in step);
     # each loses its trailing \r and one leading byte-order mark, as _decode does for a single
@@ -441,7 +445,7 @@ def _load(
     # unnest: DuckDB then joins every line back to its block's text, which holds the block once
     # per line in memory.
     con.execute(
-        f"""create or replace temp table _journey_checked as
+        f"""create or replace temp table _journey_lines as
         with split as (
             select dt::date as dt, file_path, line_number - 1 + generate_subscripts(ls, 1) as line_number,
                    unnest(ls) as l
@@ -457,15 +461,20 @@ def _load(
             from trimmed
             union all
             select dt::date, file_path, line_number, text, pre_reason from _journey_pieces where not is_block
-        ),
-        lines as (
-            select a.*, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j, d.dt_end
-            from all_lines a join _journey_days d using (dt)
-        ),
-        extracted as ({_extracted_columns(paths) or "select * from lines"})
-        select dt, file_path, line_number, raw_line, j, {reason_sql} as reason from extracted"""
+        )
+        select * from all_lines"""
     )
     con.execute("drop table _journey_pieces")
+    con.execute(
+        f"""create or replace temp table _journey_checked as
+        with lines as (
+            select a.*, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j, d.dt_end
+            from _journey_lines a join _journey_days d using (dt)
+        ),
+        extracted as ({_extracted_columns(paths, arrays)})
+        select dt, file_path, line_number, raw_line, j, {reason_sql} as reason from extracted"""
+    )
+    con.execute("drop table _journey_lines")
     derived_cols = "".join(f", {col}" for col in e.derived)
     derived_sql = "".join(f", {sql}" for sql in e.derived.values())
     params = {"source": e.source, "entity": e.name}
