@@ -445,7 +445,7 @@ def _load(
     # unnest: DuckDB then joins every line back to its block's text, which holds the block once
     # per line in memory.
     con.execute(
-        f"""create or replace temp table _journey_lines as
+        """create or replace temp table _journey_lines as
         with split as (
             select dt::date as dt, file_path, line_number - 1 + generate_subscripts(ls, 1) as line_number,
                    unnest(ls) as l
@@ -468,7 +468,7 @@ def _load(
     con.execute(
         f"""create or replace temp table _journey_checked as
         with lines as (
-            select a.*, case when pre_reason is null and json_valid(raw_line) then raw_line::json end as j, d.dt_end
+            select a.*, case when pre_reason is null then try_cast(raw_line as json) end as j, d.dt_end
             from _journey_lines a join _journey_days d using (dt)
         ),
         extracted as ({_extracted_columns(paths, arrays)})
@@ -492,7 +492,7 @@ def _load(
         con.execute(
             f"""insert into {e.raw_table} (record_id, record{derived_cols}, _dt, _file_path, _line_number, _loaded_at)
             select json_extract_string(j, '{e.id_path}'), j{derived_sql}, dt, file_path, line_number, $loaded_at
-            from _journey_checked where reason is null order by dt, file_path, line_number""",
+            from _journey_checked where reason is null""",
             {"loaded_at": loaded_at},
         )
         con.execute(
