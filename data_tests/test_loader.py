@@ -175,3 +175,19 @@ def test_every_entity_has_an_id_rule_and_partitions_are_discovered(tmp_path: Pat
         "reviews", "reviews", "2025-03-03", review("r", "2025-03-03 01:00", stars=3)
     ).write()
     assert partitions_present(tmp_path) == ["2025-03-01", "2025-03-03"]
+
+
+def test_a_run_warns_once_for_its_quarantined_lines() -> None:
+    """One warning per run names the total and the days with most quarantined lines (each log
+    line is an event Dagster stores: a year's backfill must not write one per day)."""
+    from dagster_project.extract.assets import quarantine_summary
+    from dagster_project.extract.loader import LoadResult
+
+    e = entity("crm", "contacts")
+    day = [LoadResult("crm", "contacts", f"2025-03-0{d}", 1, 100, 100 - q, q) for d, q in enumerate([0, 3, 1, 3], 1)]
+    assert quarantine_summary(e, day[:1]) is None
+    assert quarantine_summary(e, day, listed=2) == (
+        "crm/contacts: 7 of 400 lines quarantined on 3 of 4 day(s) (most: dt=2025-03-02 3 of 100, "
+        "dt=2025-03-04 3 of 100 and 1 more day(s); see audit.quarantine)"
+    )
+    assert quarantine_summary(e, day).endswith("dt=2025-03-03 1 of 100; see audit.quarantine)")

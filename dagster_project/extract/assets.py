@@ -7,8 +7,10 @@ policy): DuckDB takes one writer at a time, so one process looping over the
 days is faster and safer than one run per day.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -19,6 +21,9 @@ from dagster_project.lib.landing import ENTITIES, Entity, landing_problems
 from dagster_project.lib.memory import release_unused_memory
 from dagster_project.lib.partitions import daily_partitions
 from dagster_project.quality import checks
+
+if TYPE_CHECKING:  # the loader (and its Arrow) is imported by the step that loads, see below
+    from dagster_project.extract.loader import LoadResult
 
 _CHECK_DESCRIPTIONS = {
     "gx_suite": "Great Expectations suite of the entity (data_tests/gx/) on each loaded partition.",
@@ -55,6 +60,26 @@ def _to_result(key: dg.AssetKey, e: Entity, outcome: checks.CheckOutcome, overri
         severity=dg.AssetCheckSeverity(severity),
         metadata=metadata,
         description=outcome.description,
+    )
+
+
+def quarantine_summary(e: Entity, results: Sequence["LoadResult"], listed: int = 5) -> str | None:
+    """One warning for the days of a run that quarantined lines: how many, and the worst days.
+
+    One line per run, not one per day: each log line is an event Dagster stores, and a
+    year's backfill would otherwise write thousands of them (docs/decisions.md).
+    """
+    hit = [r for r in results if r.rows_quarantined]
+    if not hit:
+        return None
+    quarantined = sum(r.rows_quarantined for r in hit)
+    read = sum(r.lines_read for r in results)
+    worst = sorted(hit, key=lambda r: (-r.rows_quarantined, r.dt))[:listed]
+    days = ", ".join(f"dt={r.dt} {r.rows_quarantined} of {r.lines_read}" for r in worst)
+    more = f" and {len(hit) - len(worst)} more day(s)" if len(hit) > len(worst) else ""
+    return (
+        f"{e.source}/{e.name}: {quarantined} of {read} lines quarantined on {len(hit)} of {len(results)} day(s) "
+        f"(most: {days}{more}; see audit.quarantine)"
     )
 
 
@@ -109,12 +134,9 @@ def _build_extract_asset(e: Entity, partitions: dg.PartitionsDefinition) -> dg.A
                     con, e, root, days, future_tolerance_minutes=quality.future_tolerance_minutes
                 )
             release_unused_memory()
-        for result in results:
-            if result.rows_quarantined:
-                context.log.warning(
-                    f"{e.source}/{e.name} dt={result.dt}: {result.rows_quarantined} of {result.lines_read} "
-                    "lines quarantined (see audit.quarantine)"
-                )
+        summary = quarantine_summary(e, results)
+        if summary:
+            context.log.warning(summary)
         outcomes = [checks.gx_suite_check(warehouse.connect, e, dts, quality.future_tolerance_minutes)]
         with warehouse.connect() as con:
             local_spark = warehouse.spark()
