@@ -11,7 +11,7 @@ So Python reads each file in large blocks (plain or gzip, C speed: no per-line
 Python work), checks in one call that a block is UTF-8, and hands DuckDB the
 block's text with the number of its first line; DuckDB splits the blocks into
 lines and numbers them (``unnest(string_split(...)) with ordinality``), then
-does all the parsing and validation in SQL (``json_valid``, ``json_type``, the
+does all the parsing and validation in SQL (one ``try_cast`` to JSON per line, the
 rules of ``lib/landing.py``). Only a block that is not UTF-8 is split in Python,
 line by line, so that each bad line keeps its number and gets ``bad_encoding``;
 a file that cannot be read to its end (truncated gzip) keeps every complete line
@@ -443,7 +443,9 @@ def _load(
     # each loses its trailing \r and one leading byte-order mark, as _decode does for a single
     # line (rtrim is costly: only a line that ends in \r pays for it). Not a lateral join with
     # unnest: DuckDB then joins every line back to its block's text, which holds the block once
-    # per line in memory.
+    # per line in memory. The lines are a table of their own: the blocks are a few dozen rows,
+    # and DuckDB parallelises a query by its source's row groups, so a validation that read
+    # the blocks directly ran on one core (docs/decisions.md).
     con.execute(
         """create or replace temp table _journey_lines as
         with split as (
@@ -465,6 +467,8 @@ def _load(
         select * from all_lines"""
     )
     con.execute("drop table _journey_pieces")
+    # try_cast parses a line once (NULL when it is not JSON), where json_valid and a cast
+    # parsed it twice.
     con.execute(
         f"""create or replace temp table _journey_checked as
         with lines as (
@@ -489,6 +493,8 @@ def _load(
                 f"and dt {in_group.format(col='dt')}",
                 params | span,
             )
+        # no ORDER BY: the rows come in reading order, and nothing depends on a table's
+        # physical order; the sort cost more than half of the insert (docs/decisions.md)
         con.execute(
             f"""insert into {e.raw_table} (record_id, record{derived_cols}, _dt, _file_path, _line_number, _loaded_at)
             select json_extract_string(j, '{e.id_path}'), j{derived_sql}, dt, file_path, line_number, $loaded_at
