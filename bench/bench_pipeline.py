@@ -61,7 +61,7 @@ def _home(work: Path) -> Path:
 
 def _tree_rss(root: int) -> int:
     """Bytes resident in process ``root`` and all its descendants (Linux /proc)."""
-    return sum(tree_rss(root).values())
+    return sum(rss for rss, _parent in tree_rss(root).values())
 
 
 class PeakTreeRss:
