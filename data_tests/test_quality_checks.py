@@ -242,6 +242,51 @@ def test_gx_suite_in_the_worker_process_equals_in_process(
     )
 
 
+def test_gx_suite_reads_the_next_chunk_while_the_worker_validates_one(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, gx_worker_started: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster_project.quality import gx_worker
+
+    b = LandingBuilder(tmp_path)
+    days = ["2025-03-01", "2025-03-02", "2025-03-03"]
+    for i, dt in enumerate(days):
+        for n in range(3):
+            b.add("calls", "calls", dt, call(10 * i + n, f"{dt} 10:00"))
+    b.write()
+    _load(con, tmp_path, "calls", "calls", days)
+    _answer_before_start(con, 0, 20)
+    e = entity("calls", "calls")
+    gx_worker.stop()
+    whole = checks.gx_suite_check(lambda: nullcontext(con), e, days, 60)  # one batch, in this process
+    gx_worker.start()
+    monkeypatch.setattr(checks, "GX_CHUNK_ROWS", 3)  # one chunk per day
+    steps = []
+    result = gx_worker.Pending.result
+    monkeypatch.setattr(gx_worker.Pending, "result", lambda self: steps.append("result") or result(self))
+
+    def connect():
+        steps.append("read")
+        return nullcontext(con)
+
+    chunked = checks.gx_suite_check(connect, e, days, 60)
+    # the chunk sizes, then each chunk read before the previous one's result is taken
+    assert steps == ["read", "read", "read", "result", "read", "result", "result"]
+    assert chunked.metadata["rows_validated"] == 9
+    assert whole.failing_count == chunked.failing_count == 2
+    assert whole.metadata["failed_expectations"] == chunked.metadata["failed_expectations"]
+
+
+def test_a_validation_result_is_taken_once() -> None:
+    import pandas as pd
+
+    from dagster_project.quality import gx_worker
+
+    pending = gx_worker.submit(pd.DataFrame({"x": [1, 2]}), [], 5)
+    assert pending.result() == []
+    with pytest.raises(RuntimeError, match="already taken"):
+        pending.result()
+
+
 def test_gx_suite_validates_in_process_when_the_worker_died(
     tmp_path: Path, con: duckdb.DuckDBPyConnection, gx_worker_started: None
 ) -> None:

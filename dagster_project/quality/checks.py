@@ -131,14 +131,22 @@ def gx_suite_check(connect: Connect, e: Entity, dts: list[str], tolerance_minute
     outcomes: list[dict[str, Any]] = []
     with connect() as con:
         chunks = _chunks(con, e, dts)
+    sql = _suite_frame_sql(suite, e.raw_table, tolerance_minutes)
+    # One chunk ahead: the GX worker validates a chunk while this process reads the next
+    # (two frames at a time, docs/decisions.md).
+    pending: gx_worker.Pending | None = None
     for chunk in chunks:
-        sql = _suite_frame_sql(suite, e.raw_table, tolerance_minutes)
         with connect() as con:
             frame = con.execute(sql, [min(chunk), max(chunk), chunk]).df()
+        if pending is not None:
+            outcomes = _merge(outcomes, pending.result())
+            pending = None
         if len(frame):
             rows += len(frame)
-            outcomes = _merge(outcomes, gx_worker.validate(frame, expectations, SAMPLE_SIZE))
+            pending = gx_worker.submit(frame, expectations, SAMPLE_SIZE)
         del frame
+    if pending is not None:
+        outcomes = _merge(outcomes, pending.result())
     failing = [o for o in outcomes if not o["success"]]
     blocking = [f for f in failing if f["severity"] == "ERROR"]
     return CheckOutcome(

@@ -64,12 +64,41 @@ def validate(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -
     In the worker when it runs (an error raised by GX reaches the caller the same way);
     in this process when it does not, or when it died (killed, out of memory).
     """
-    if _worker is not None:
+    return submit(frame, expectations, sample_size).result()
+
+
+def submit(frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> Pending:
+    """Start validating ``frame`` in the worker and return at once: the caller reads the next
+    frame meanwhile. Without a worker, the validation runs when its result is asked for."""
+    return Pending(frame, expectations, sample_size)
+
+
+class Pending:
+    """One validation: under way in the worker, or to run in this process (:func:`submit`)."""
+
+    def __init__(self, frame: Any, expectations: list[dict[str, Any]], sample_size: int) -> None:
+        # the frame is kept until the result is in: a worker that dies leaves it to this process
+        self._args: tuple[Any, list[dict[str, Any]], int] | None = (frame, expectations, sample_size)
+        self._future = None
+        if _worker is not None:
+            try:
+                self._future = _worker.submit(_validate, frame, expectations, sample_size)
+            except BrokenProcessPool:  # it died after an earlier validation
+                stop()
+
+    def result(self) -> list[dict[str, Any]]:
+        """The outcomes, one plain dict per expectation (waits for the worker)."""
+        if self._args is None:
+            raise RuntimeError("the result of this validation was already taken")
         try:
-            return _worker.submit(_validate, frame, expectations, sample_size).result()
-        except BrokenProcessPool:
-            stop()
-    return _validate(frame, expectations, sample_size)
+            if self._future is not None:
+                try:
+                    return self._future.result()
+                except BrokenProcessPool:
+                    stop()
+            return _validate(*self._args)
+        finally:
+            self._args = self._future = None
 
 
 def _start_worker(parent_pid: int) -> None:
