@@ -10,7 +10,7 @@ import pytest
 from landing_builder import LandingBuilder, call, review, survey, track
 
 from dagster_project.extract.loader import load_partition
-from dagster_project.lib.landing import entity
+from dagster_project.lib.landing import Entity, entity
 from dagster_project.quality import checks
 
 DT = "2025-03-02"
@@ -67,10 +67,8 @@ def test_gx_suite_fails_when_call_timestamps_are_out_of_order(tmp_path: Path, co
     assert failed[0]["unexpected_count"] == 1
 
 
-def test_gx_suite_in_chunks_equals_one_batch(
-    tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # three days, a bad call on two of them; validated as one batch and as one chunk per day
+def _three_days_of_calls(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> tuple[list[str], Entity]:
+    """Three days of three calls each, loaded; a bad call (answered before it started) on two of them."""
     b = LandingBuilder(tmp_path)
     days = ["2025-03-01", "2025-03-02", "2025-03-03"]
     for i, dt in enumerate(days):
@@ -79,7 +77,14 @@ def test_gx_suite_in_chunks_equals_one_batch(
     b.write()
     _load(con, tmp_path, "calls", "calls", days)
     _answer_before_start(con, 0, 20)
-    e = entity("calls", "calls")
+    return days, entity("calls", "calls")
+
+
+def test_gx_suite_in_chunks_equals_one_batch(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # validated as one batch and as one chunk per day
+    days, e = _three_days_of_calls(tmp_path, con)
     whole = checks.gx_suite_check(lambda: nullcontext(con), e, days, 60)
     monkeypatch.setattr(checks, "GX_CHUNK_ROWS", 3)
     assert checks._chunks(con, e, days) == [[d] for d in days]
@@ -247,15 +252,7 @@ def test_gx_suite_reads_the_next_chunk_while_the_worker_validates_one(
 ) -> None:
     from dagster_project.quality import gx_worker
 
-    b = LandingBuilder(tmp_path)
-    days = ["2025-03-01", "2025-03-02", "2025-03-03"]
-    for i, dt in enumerate(days):
-        for n in range(3):
-            b.add("calls", "calls", dt, call(10 * i + n, f"{dt} 10:00"))
-    b.write()
-    _load(con, tmp_path, "calls", "calls", days)
-    _answer_before_start(con, 0, 20)
-    e = entity("calls", "calls")
+    days, e = _three_days_of_calls(tmp_path, con)
     gx_worker.stop()
     whole = checks.gx_suite_check(lambda: nullcontext(con), e, days, 60)  # one batch, in this process
     gx_worker.start()
