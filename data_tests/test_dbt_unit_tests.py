@@ -211,7 +211,7 @@ def test_erased_contact_id_test_finds_every_survivor(empty_warehouse: Path) -> N
     assert _singular_failures(empty_warehouse, test, fixed) == []
 
 
-def _order_line(order_id: str, updated_at: str, total: str) -> str:
+def _order_line(order_id: str, updated_at: str | None, total: str) -> str:
     return json.dumps(
         {
             "id": order_id,
@@ -275,3 +275,26 @@ def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -
     finally:
         con.close()
     assert kept == [("o1", 90.0), ("o2", 50.0), ("o3", 20.0), ("o4", 35.0)]
+
+
+def test_versions_without_updated_at_are_compared_as_one_moment(empty_warehouse: Path) -> None:
+    """Lines without an updatedAt belong to one (unknown) moment per order, as in the
+    ranking: o6's two lines without it (totals 40.00 and 45.00) are a conflict, the later
+    line winning; o7's single line without it is compared with nothing; o8's two lines
+    without it are equal (a re-send). Only moments with two or more lines are compared at
+    all, so these are the cases where that shortcut could lose a conflict."""
+    lines = [  # (dt, file, line, record)
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 1, _order_line("o6", None, "40.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 2, _order_line("o6", None, "45.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 3, _order_line("o7", None, "10.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4, _order_line("o7", "2025-03-02T09:00:00Z", "11")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 5, _order_line("o8", None, "12.00")),
+        ("2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1, _order_line("o8", None, "12.00")),
+    ]
+    values = ", ".join(f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines)
+    columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
+    rows = ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
+    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
+    assert [(f[0], f[1], f[2], f[3], str(f[4]), f[5], f[6]) for f in failures] == [
+        ("o6", None, 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 2),
+    ]
