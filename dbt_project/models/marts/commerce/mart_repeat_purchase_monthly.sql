@@ -70,15 +70,28 @@ category_moments as (
         cast({{ dbt.date_trunc('month', 'order_lines.order_date') }} as date)
 ),
 
+category_first_moments as (
+    select
+        customer_id,
+        category,
+        min(ordered_at) as first_ordered_at
+    from category_moments
+    group by customer_id, category
+),
+
 category_moments_with_history as (
+    -- the customer's first moment in the category has no earlier purchase of it (a moment
+    -- without a time is the first only when the category has no other)
     select
         category_moments.*,
-        count(*) over (
-            partition by category_moments.customer_id, category_moments.category
-            order by category_moments.ordered_at
-            rows between unbounded preceding and 1 preceding
-        ) as earlier_purchases
+        coalesce(
+            category_moments.ordered_at = category_first_moments.first_ordered_at,
+            category_first_moments.first_ordered_at is null
+        ) as is_first_purchase
     from category_moments
+    inner join category_first_moments
+        on category_moments.customer_id = category_first_moments.customer_id
+            and category_moments.category = category_first_moments.category
 ),
 
 category_purchases as (
@@ -96,6 +109,16 @@ category_purchases as (
     group by order_lines.customer_id, order_lines.category, order_lines.ordered_at, order_lines.currency_code
 ),
 
+category_currencies as (
+    -- whether the customer bought the category in more than one currency
+    select
+        customer_id,
+        category,
+        min(currency_code) <> max(currency_code) as has_several_currencies
+    from category_purchases
+    group by customer_id, category
+),
+
 category_purchases_with_history as (
     -- earlier purchases in the same currency compare in that currency (an exchange-rate
     -- drift is no upsell); whether the category was ever bought in another currency decides
@@ -107,12 +130,11 @@ category_purchases_with_history as (
             order by category_purchases.ordered_at
             rows between unbounded preceding and 1 preceding
         ) as earlier_same_currency_max_price,
-        min(category_purchases.currency_code) over (
-            partition by category_purchases.customer_id, category_purchases.category
-        ) <> max(category_purchases.currency_code) over (
-            partition by category_purchases.customer_id, category_purchases.category
-        ) as has_several_currencies
+        category_currencies.has_several_currencies
     from category_purchases
+    inner join category_currencies
+        on category_purchases.customer_id = category_currencies.customer_id
+            and category_purchases.category = category_currencies.category
 ),
 
 mixed_currency_purchases as (
@@ -172,7 +194,7 @@ customer_month_signals as (
     select
         moments.customer_id,
         moments.month_start,
-        max(case when moments.earlier_purchases = 0 then 1 else 0 end) as has_new_category,
+        max(case when moments.is_first_purchase then 1 else 0 end) as has_new_category,
         max(case when upsells.is_higher_price then 1 else 0 end) as has_higher_price
     from category_moments_with_history as moments
     left join purchase_upsells as upsells
