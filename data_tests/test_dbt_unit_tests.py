@@ -231,6 +231,13 @@ def _order_line(order_id: str, updated_at: str | None, total: str) -> str:
     )
 
 
+def _raw_orders_sql(lines: list[tuple[str, str, int, str]]) -> list[str]:
+    """Statements that make raw.crm__orders hold exactly these (dt, file, line, record) lines."""
+    values = ", ".join(f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines)
+    columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
+    return ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
+
+
 def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -> None:
     """Order o1 has two versions with the same updatedAt and totals 100.00 and 90.00, both
     exported on 2025-03-02: the one in the later file path (part-0002) wins, whatever its
@@ -248,10 +255,7 @@ def test_same_updated_at_keeps_the_later_line_and_warns(empty_warehouse: Path) -
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 3, _order_line("o4", t, "30.00")),
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4, _order_line("o4", t, "35.00")),
     ]
-    values = ", ".join(f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines)
-    columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
-    rows = ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
-    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
+    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", _raw_orders_sql(lines))
     assert [(f[0], str(f[1]), f[2], f[3], str(f[4]), f[5], f[6]) for f in failures] == [
         ("o1", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1),
         ("o4", "2025-03-02 09:00:00", 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 4),
@@ -291,10 +295,7 @@ def test_versions_without_updated_at_are_compared_as_one_moment(empty_warehouse:
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 5, _order_line("o8", None, "12.00")),
         ("2025-03-02", "crm/orders/dt=2025-03-02/part-0002.jsonl", 1, _order_line("o8", None, "12.00")),
     ]
-    values = ", ".join(f"('{json.loads(r)['id']}', '{r}', '{dt}', '{path}', {n}, now())" for dt, path, n, r in lines)
-    columns = "record_id, record, _dt, _file_path, _line_number, _loaded_at"
-    rows = ["delete from raw.crm__orders", f"insert into raw.crm__orders ({columns}) values {values}"]
-    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", rows)
+    failures = _singular_failures(empty_warehouse, "assert_no_conflicting_order_versions", _raw_orders_sql(lines))
     assert [(f[0], f[1], f[2], f[3], str(f[4]), f[5], f[6]) for f in failures] == [
         ("o6", None, 2, 2, "2025-03-02", "crm/orders/dt=2025-03-02/part-0001.jsonl", 2),
     ]
